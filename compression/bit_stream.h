@@ -1,0 +1,114 @@
+// Bit streams, most significant bit first: the layout of Prometheus'
+// bstream (tsdb/chunkenc/bstream.go), which the XOR chunk is written in.
+//
+// BitWriter appends bits to a growable byte buffer. BitReader reads them
+// back with 64-bit loads; reading past the end yields zero bits and sets
+// overrun(), so a decoder checks once per value instead of once per bit.
+//
+// Thread-safety: not thread-safe; a BitReader over immutable bytes may be
+// used alongside other readers of the same bytes.
+#ifndef STRATA_COMPRESSION_BIT_STREAM_H_
+#define STRATA_COMPRESSION_BIT_STREAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "compression/byte_order.h"
+
+namespace strata::compression {
+
+class BitWriter {
+ public:
+  BitWriter() = default;
+  // Intentionally copyable (a chunk is a value).
+
+  // Replaces the contents with the first `bit_length` bits of `bytes`;
+  // later writes continue at exactly that bit.
+  // REQUIRES: bit_length <= 8 * bytes.size().
+  void Reset(std::string_view bytes, uint64_t bit_length);
+
+  // Appends the low `nbits` bits of `v`, most significant first.
+  // REQUIRES: nbits <= 64.
+  void WriteBits(uint64_t v, unsigned nbits) {
+    if (nbits == 0) return;
+    Reserve();
+    v <<= 64 - nbits;  // align the value to the top of the word
+    const size_t p = bit_length_ >> 3;
+    const unsigned o = bit_length_ & 7;
+    uint8_t* b = buf_.data() + p;
+    StoreBE64(b, LoadBE64(b) | (v >> o));
+    if (o + nbits > 64) b[8] |= static_cast<uint8_t>((v << (64 - o)) >> 56);
+    bit_length_ += nbits;
+  }
+  void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
+
+  // The written bytes; the last one is padded with zero bits. Valid until
+  // the next write.
+  std::string_view bytes() const {
+    return std::string_view(reinterpret_cast<const char*>(buf_.data()), (bit_length_ + 7) >> 3);
+  }
+  // Writable access to byte `i` of the written bytes (headers fixed up later).
+  uint8_t* mutable_byte(size_t i) { return buf_.data() + i; }
+  uint64_t bit_length() const { return bit_length_; }
+  // Bytes held in memory, including spare capacity.
+  size_t memory_bytes() const { return buf_.capacity(); }
+
+ private:
+  // Keeps 9 zero bytes after the last written bit so WriteBits can OR in a
+  // whole word. Everything past the written bits is always zero.
+  void Reserve() {
+    const size_t need = (bit_length_ >> 3) + 9;
+    if (buf_.size() < need) buf_.resize(need < 2 * buf_.size() ? 2 * buf_.size() : need + 16, 0);
+  }
+
+  std::vector<uint8_t> buf_;
+  uint64_t bit_length_ = 0;
+};
+
+class BitReader {
+ public:
+  // Reads the `size` bytes at `data`, which must outlive the reader.
+  BitReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+
+  // The next 64 bits without consuming them; zero bits past the end.
+  uint64_t Peek64() const {
+    const size_t p = pos_ >> 3;
+    const unsigned o = pos_ & 7;
+    if (p + 9 <= size_) {
+      return (LoadBE64(data_ + p) << o) | (static_cast<uint64_t>(data_[p + 8]) >> (8 - o));
+    }
+    return PeekSlow(p, o);
+  }
+  void Skip(unsigned nbits) { pos_ += nbits; }
+
+  // Reads `nbits` bits as an unsigned number. REQUIRES: 1 <= nbits <= 64.
+  uint64_t ReadBits(unsigned nbits) {
+    uint64_t v = Peek64() >> (64 - nbits);
+    pos_ += nbits;
+    return v;
+  }
+  bool ReadBit() { return ReadBits(1) != 0; }
+
+  // True once more bits were consumed than the buffer holds: the values
+  // read since the last check contain made-up zero bits.
+  bool overrun() const { return pos_ > uint64_t{8} * size_; }
+  uint64_t position() const { return pos_; }
+  void set_position(uint64_t pos) { pos_ = pos; }
+
+ private:
+  uint64_t PeekSlow(size_t p, unsigned o) const {
+    uint8_t tmp[9] = {};
+    for (size_t i = 0; i < 9 && p + i < size_; ++i) tmp[i] = data_[p + i];
+    return (LoadBE64(tmp) << o) | (static_cast<uint64_t>(tmp[8]) >> (8 - o));
+  }
+
+  const uint8_t* data_;
+  size_t size_;
+  uint64_t pos_ = 0;
+};
+
+}  // namespace strata::compression
+
+#endif  // STRATA_COMPRESSION_BIT_STREAM_H_

@@ -1,0 +1,124 @@
+// The XOR chunk: Gorilla compression of (timestamp, float) samples,
+// byte-for-byte the encoding of Prometheus' tsdb/chunkenc/xor.go.
+//
+// Layout (docs/format/xor_chunk.md):
+//   2 bytes   number of samples, big-endian
+//   sample 0: timestamp as varint, value as 64 raw bits
+//   sample 1: timestamp delta as uvarint, value XOR-encoded
+//   sample n: delta-of-delta of the timestamp in one of five buckets
+//               '0'                 dod == 0
+//               '10'   + 14 bits    dod in [-8191, 8192]
+//               '110'  + 17 bits    dod in [-65535, 65536]
+//               '1110' + 20 bits    dod in [-524287, 524288]
+//               '1111' + 64 bits    anything else
+//             then the value XOR-encoded:
+//               '0'                          same value as before
+//               '10' + significant bits      within the previous window
+//               '11' + 5 bits leading zeros + 6 bits significant-bit count
+//                    (0 meaning 64) + significant bits
+// Every float is kept bit-exactly, including NaN payloads such as the
+// staleness marker 0x7ff0000000000002.
+//
+// Thread-safety: XorChunk is a value type without internal locking; a
+// const chunk may be iterated by many threads, appends need exclusive
+// access. An XorIterator belongs to one thread.
+#ifndef STRATA_COMPRESSION_XOR_CHUNK_H_
+#define STRATA_COMPRESSION_XOR_CHUNK_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "compression/bit_stream.h"
+#include "strata/status.h"
+
+namespace strata::compression {
+
+// The sample count is stored in 16 bits.
+inline constexpr uint32_t kXorMaxSamples = 0xffff;
+
+class XorChunk {
+ public:
+  // An empty chunk.
+  XorChunk();
+  // Intentionally copyable.
+
+  // Opens the encoded chunk `bytes` (copied) for appending, continuing at
+  // the exact bit where its last sample ends, so appending to a reopened
+  // chunk writes the same bytes as having appended everything at once.
+  // Fails with DataLoss if `bytes` does not decode.
+  [[nodiscard]] static StatusOr<XorChunk> Open(std::string_view bytes);
+
+  // Appends a sample. Fails with InvalidArgument if `timestamp_ms` is not
+  // greater than the last sample's (the chunk is unchanged), and with
+  // ResourceExhausted if the chunk already holds kXorMaxSamples samples.
+  [[nodiscard]] Status Append(int64_t timestamp_ms, double value);
+
+  // The encoded chunk. Valid until the next Append.
+  std::string_view bytes() const { return writer_.bytes(); }
+  uint32_t num_samples() const;
+  // Timestamp of the last sample; meaningless when empty.
+  int64_t last_timestamp_ms() const { return t_; }
+  size_t memory_bytes() const { return writer_.memory_bytes(); }
+  // Bits written, the 16-bit header included.
+  uint64_t bit_length() const { return writer_.bit_length(); }
+
+ private:
+  void WriteValue(uint64_t value_bits);
+
+  BitWriter writer_;
+  int64_t t_ = 0;
+  uint64_t t_delta_ = 0;
+  uint64_t value_bits_ = 0;
+  uint8_t leading_ = 0xff;  // 0xff: no XOR window written yet
+  uint8_t trailing_ = 0;
+};
+
+// Iterates over the samples of an encoded XOR chunk. Damaged bytes stop
+// the iteration and set status() to DataLoss naming the sample; no read
+// ever leaves the buffer.
+class XorIterator {
+ public:
+  // Iterates over `bytes`, which must outlive the iterator.
+  explicit XorIterator(std::string_view bytes);
+
+  // Advances to the next sample. Returns false at the end or on error.
+  bool Next();
+  // Advances to the first sample with timestamp >= `timestamp_ms`; stays
+  // put if the current sample already qualifies. Returns false if there is
+  // none (or on error).
+  bool Seek(int64_t timestamp_ms);
+
+  // The current sample. REQUIRES: the last Next/Seek returned true.
+  int64_t timestamp_ms() const { return t_; }
+  double value() const;
+  uint64_t value_bits() const { return value_bits_; }
+
+  // OK unless the chunk was found damaged.
+  const Status& status() const { return status_; }
+  uint32_t num_samples() const { return num_total_; }
+
+ private:
+  friend class XorChunk;  // reads the decoder state to reopen a chunk
+
+  bool Advance();
+  bool Fail(std::string_view what);
+  bool ReadFirst();
+  bool ReadSecond();
+  bool ReadValue();
+
+  BitReader reader_;
+  uint32_t num_total_ = 0;
+  uint32_t num_read_ = 0;
+  int64_t t_ = 0;
+  uint64_t t_delta_ = 0;
+  uint64_t value_bits_ = 0;
+  uint8_t leading_ = 0;
+  uint8_t trailing_ = 0;
+  bool window_set_ = false;  // a '11' value header has been read
+  bool valid_ = false;       // At() is a sample
+  Status status_;
+};
+
+}  // namespace strata::compression
+
+#endif  // STRATA_COMPRESSION_XOR_CHUNK_H_

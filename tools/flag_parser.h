@@ -1,0 +1,59 @@
+// Command-line flags for `strata` subcommands, in Prometheus' style:
+// `--name=value` or `--name value`, names may contain dots
+// (`--storage.path`), booleans as `--flag` / `--flag=false`. Each
+// subcommand declares its flags, so `--help` documents every one and an
+// unknown flag is an error that names it.
+//
+// Thread-safety: not thread-safe; used once at start-up.
+#ifndef STRATA_TOOLS_FLAG_PARSER_H_
+#define STRATA_TOOLS_FLAG_PARSER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "strata/status.h"
+
+namespace strata::tools {
+
+class FlagParser {
+ public:
+  // `usage` is the first line of --help, e.g. "strata chunk-stats [flags]".
+  FlagParser(std::string usage, std::string description);
+
+  // Declares a flag; `*target` holds its default and receives its value.
+  // The pointers must outlive Parse().
+  void String(const std::string& name, std::string* target, const std::string& help);
+  void Int(const std::string& name, int64_t* target, const std::string& help);
+  void Double(const std::string& name, double* target, const std::string& help);
+  void Bool(const std::string& name, bool* target, const std::string& help);
+
+  // Parses `args` (without the program and subcommand names). Arguments
+  // that are not flags are returned in order. Fails with InvalidArgument
+  // on an unknown flag or a bad value; `help_requested()` is set by
+  // --help/-h.
+  [[nodiscard]] StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
+  bool help_requested() const { return help_requested_; }
+  std::string Help() const;
+
+ private:
+  enum class Kind { kString, kInt, kDouble, kBool };
+  struct Flag {
+    std::string name;
+    Kind kind;
+    void* target;
+    std::string help;
+    std::string default_value;
+  };
+  [[nodiscard]] Status Set(const Flag& flag, const std::string& value);
+  const Flag* Find(const std::string& name) const;
+
+  std::string usage_;
+  std::string description_;
+  std::vector<Flag> flags_;
+  bool help_requested_ = false;
+};
+
+}  // namespace strata::tools
+
+#endif  // STRATA_TOOLS_FLAG_PARSER_H_
