@@ -39,6 +39,7 @@ StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {
   c.value_bits_ = it.value_bits_;
   c.leading_ = it.window_set_ ? it.leading_ : 0xff;
   c.trailing_ = it.trailing_;
+  c.empty_last_byte_ = it.empty_last_byte_;
   return c;
 }
 
@@ -59,6 +60,7 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
     const size_t n = EncodeVarint(buf, timestamp_ms);
     for (size_t i = 0; i < n; ++i) writer_.WriteBits(buf[i], 8);
     writer_.WriteBits(vbits, 64);
+    empty_last_byte_ = true;  // byte-aligned after byte-wise writes
   } else if (num == 1) {
     uint8_t buf[kMaxVarintLen64];
     const size_t n = EncodeUvarint(buf, t_delta);
@@ -92,6 +94,7 @@ void XorChunk::WriteValue(uint64_t vbits) {
   const uint64_t delta = vbits ^ value_bits_;
   if (delta == 0) {
     writer_.WriteBits(0, 1);
+    empty_last_byte_ = false;
     return;
   }
   unsigned leading = std::countl_zero(delta);
@@ -105,6 +108,7 @@ void XorChunk::WriteValue(uint64_t vbits) {
       writer_.WriteBits(0b10, 2);
       writer_.WriteBits(delta >> trailing_, sig);
     }
+    empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
     return;
   }
   leading_ = static_cast<uint8_t>(leading);
@@ -114,6 +118,7 @@ void XorChunk::WriteValue(uint64_t vbits) {
   // cannot otherwise occur (delta != 0).
   writer_.WriteBits((0b11ull << 11) | (uint64_t{leading} << 6) | (sig & 63), 2 + 5 + 6);
   writer_.WriteBits(delta >> trailing, sig);
+  empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
 }
 
 XorIterator::XorIterator(std::string_view bytes)
@@ -154,6 +159,7 @@ bool XorIterator::ReadFirst() {
   t_ = ZigZagDecode(u);
   value_bits_ = reader_.ReadBits(64);
   if (reader_.overrun()) return Fail("truncated");
+  empty_last_byte_ = true;
   ++num_read_;
   return true;
 }
@@ -222,6 +228,7 @@ bool XorIterator::ReadValue() {
   const uint64_t w = reader_.Peek64();
   if ((w >> 63) == 0) {
     reader_.Skip(1);
+    empty_last_byte_ = false;
   } else {
     unsigned sig;
     if (((w >> 62) & 1) == 0) {
@@ -238,6 +245,7 @@ bool XorIterator::ReadValue() {
       reader_.Skip(13);
     }
     value_bits_ ^= reader_.ReadBits(sig) << trailing_;
+    empty_last_byte_ = sig % 8 == 0 && reader_.position() % 8 == 0;
   }
   if (reader_.overrun()) return Fail("truncated");
   ++num_read_;

@@ -54,7 +54,10 @@ class XorChunk {
   [[nodiscard]] Status Append(int64_t timestamp_ms, double value);
 
   // The encoded chunk. Valid until the next Append.
-  std::string_view bytes() const { return writer_.bytes(); }
+  std::string_view bytes() const {
+    const std::string_view b = writer_.bytes();
+    return std::string_view(b.data(), b.size() + (empty_last_byte_ ? 1 : 0));
+  }
   uint32_t num_samples() const;
   // Timestamp of the last sample; meaningless when empty.
   int64_t last_timestamp_ms() const { return t_; }
@@ -71,6 +74,11 @@ class XorChunk {
   uint64_t value_bits_ = 0;
   uint8_t leading_ = 0xff;  // 0xff: no XOR window written yet
   uint8_t trailing_ = 0;
+  // Prometheus' bstream writes whole bytes with writeByte, which always
+  // appends the next byte; so when a sample ends byte-aligned after a
+  // byte-wise write, its chunk carries one more, empty, byte. Kept so the
+  // bytes are identical (see WriteValue).
+  bool empty_last_byte_ = false;
 };
 
 // Iterates over the samples of an encoded XOR chunk. Damaged bytes stop
@@ -115,6 +123,7 @@ class XorIterator {
   uint8_t leading_ = 0;
   uint8_t trailing_ = 0;
   bool window_set_ = false;  // a '11' value header has been read
+  bool empty_last_byte_ = false;  // as XorChunk::empty_last_byte_ after this sample
   bool valid_ = false;       // At() is a sample
   Status status_;
 };

@@ -119,8 +119,9 @@ TEST(XorChunkTest, EmptyChunkIsTwoZeroBytes) {
 TEST(XorChunkTest, FirstSampleIsVarintTimestampAndRawValue) {
   XorChunk c;
   ASSERT_TRUE(c.Append(1, 1.0).ok());
-  // count=1, varint(1)=0x02, then the 8 bytes of 1.0.
-  EXPECT_EQ(c.bytes(), std::string("\x00\x01\x02\x3f\xf0\x00\x00\x00\x00\x00\x00", 11));
+  // count=1, varint(1)=0x02, the 8 bytes of 1.0, and the empty byte that
+  // Prometheus' bstream.writeByte leaves after a byte-aligned write.
+  EXPECT_EQ(c.bytes(), std::string("\x00\x01\x02\x3f\xf0\x00\x00\x00\x00\x00\x00\x00", 12));
 }
 
 TEST(XorChunkTest, RoundTripsAdversarialSeriesBitExactly) {
