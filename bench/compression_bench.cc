@@ -60,12 +60,34 @@ void BM_XorDecode(benchmark::State& state) {
   state.SetLabel(std::string(workload::ShapeName(shape)));
 }
 
+void BM_XorDecodeBatch(benchmark::State& state) {
+  const auto shape = static_cast<workload::Shape>(state.range(0));
+  std::vector<XorChunk> chunks;
+  for (const auto& samples : Series(shape)) {
+    XorChunk c;
+    for (const auto& s : samples) (void)c.Append(s.timestamp_ms, s.value);
+    chunks.push_back(c);
+  }
+  int64_t ts[kChunkSamples];
+  uint64_t vs[kChunkSamples];
+  for (auto _ : state) {
+    for (const XorChunk& c : chunks) {
+      XorIterator it(c.bytes());
+      benchmark::DoNotOptimize(it.NextBatch(ts, vs, kChunkSamples));
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kSeries * kChunkSamples);
+  state.SetLabel(std::string(workload::ShapeName(shape)));
+}
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (auto shape : workload::kAllShapes) b->Arg(static_cast<int>(shape));
 }
 
 BENCHMARK(BM_XorEncode)->Apply(Shapes);
 BENCHMARK(BM_XorDecode)->Apply(Shapes);
+BENCHMARK(BM_XorDecodeBatch)->Apply(Shapes);
 
 void BM_Crc32c(benchmark::State& state) {
   std::string data(static_cast<size_t>(state.range(0)), 'x');

@@ -67,20 +67,26 @@ class BitWriter {
   uint64_t bit_length_ = 0;
 };
 
+// The 64 bits starting at bit `pos` of the `size` bytes at `data`, with
+// zero bits past the end. Never reads outside the buffer.
+inline uint64_t PeekBits64(const uint8_t* data, size_t size, uint64_t pos) {
+  const size_t p = pos >> 3;
+  const unsigned o = pos & 7;
+  if (p + 9 <= size) {
+    return (LoadBE64(data + p) << o) | (static_cast<uint64_t>(data[p + 8]) >> (8 - o));
+  }
+  uint8_t tmp[9] = {};
+  for (size_t i = 0; i < 9 && p + i < size; ++i) tmp[i] = data[p + i];
+  return (LoadBE64(tmp) << o) | (static_cast<uint64_t>(tmp[8]) >> (8 - o));
+}
+
 class BitReader {
  public:
   // Reads the `size` bytes at `data`, which must outlive the reader.
   BitReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
 
   // The next 64 bits without consuming them; zero bits past the end.
-  uint64_t Peek64() const {
-    const size_t p = pos_ >> 3;
-    const unsigned o = pos_ & 7;
-    if (p + 9 <= size_) {
-      return (LoadBE64(data_ + p) << o) | (static_cast<uint64_t>(data_[p + 8]) >> (8 - o));
-    }
-    return PeekSlow(p, o);
-  }
+  uint64_t Peek64() const { return PeekBits64(data_, size_, pos_); }
   void Skip(unsigned nbits) { pos_ += nbits; }
 
   // Reads `nbits` bits as an unsigned number. REQUIRES: 1 <= nbits <= 64.
@@ -98,12 +104,6 @@ class BitReader {
   void set_position(uint64_t pos) { pos_ = pos; }
 
  private:
-  uint64_t PeekSlow(size_t p, unsigned o) const {
-    uint8_t tmp[9] = {};
-    for (size_t i = 0; i < 9 && p + i < size_; ++i) tmp[i] = data_[p + i];
-    return (LoadBE64(tmp) << o) | (static_cast<uint64_t>(tmp[8]) >> (8 - o));
-  }
-
   const uint8_t* data_;
   size_t size_;
   uint64_t pos_ = 0;

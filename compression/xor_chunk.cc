@@ -1,5 +1,6 @@
 #include "compression/xor_chunk.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "base/strings.h"
@@ -32,14 +33,14 @@ StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {
   }
   if (!it.status().ok()) return it.status();
   XorChunk c;
-  c.writer_.Reset(bytes, it.reader_.position() < kHeaderBits ? kHeaderBits
-                                                             : it.reader_.position());
-  c.t_ = it.t_;
-  c.t_delta_ = it.t_delta_;
-  c.value_bits_ = it.value_bits_;
-  c.leading_ = it.window_set_ ? it.leading_ : 0xff;
-  c.trailing_ = it.trailing_;
-  c.empty_last_byte_ = it.empty_last_byte_;
+  const XorIterator::State& s = it.s_;
+  c.writer_.Reset(bytes, s.pos);
+  c.t_ = s.t;
+  c.t_delta_ = s.t_delta;
+  c.value_bits_ = s.value_bits;
+  c.leading_ = s.window_set ? s.leading : 0xff;
+  c.trailing_ = s.trailing;
+  c.empty_last_byte_ = s.last_sig != 0 && s.last_sig % 8 == 0 && s.pos % 8 == 0;
   return c;
 }
 
@@ -121,17 +122,128 @@ void XorChunk::WriteValue(uint64_t vbits) {
   empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
 }
 
+namespace {
+
+// Bytes a sample may span at most: 4 + 64 bits of timestamp, 13 + 64 bits
+// of value, plus the 9-byte loads that read them.
+constexpr size_t kMaxSampleBytes = 24;
+
+// The 64 bits at bit `pos`. kUnchecked: the caller guarantees 9 readable
+// bytes at pos / 8.
+// The next bits at `pos`, at least 57 of them valid. kUnchecked: the
+// caller guarantees 8 readable bytes at pos / 8.
+template <bool kUnchecked>
+inline uint64_t Peek57(const uint8_t* data, size_t size, uint64_t pos) {
+  if constexpr (kUnchecked) {
+    return LoadBE64(data + (pos >> 3)) << (pos & 7);
+  } else {
+    return PeekBits64(data, size, pos);
+  }
+}
+
+template <bool kUnchecked>
+inline uint64_t Peek(const uint8_t* data, size_t size, uint64_t pos) {
+  if constexpr (kUnchecked) {
+    const size_t p = pos >> 3;
+    const unsigned o = pos & 7;
+    return (LoadBE64(data + p) << o) | (static_cast<uint64_t>(data[p + 8]) >> (8 - o));
+  } else {
+    return PeekBits64(data, size, pos);
+  }
+}
+
+// Decodes an XOR-encoded value at s.pos, where `w` holds the next bits
+// (at least 13 valid). Returns false if the header is impossible.
+template <bool kUnchecked>
+inline bool DecodeValue(const uint8_t* data, size_t size, XorIterator::State& s, uint64_t w) {
+  if ((w >> 63) == 0) {
+    s.pos += 1;
+    s.last_sig = 0;
+    return true;
+  }
+  unsigned sig;
+  if (((w >> 62) & 1) == 0) {
+    sig = 64 - s.leading - s.trailing;
+    s.pos += 2;
+  } else {
+    const unsigned leading = (w >> 57) & 31;
+    sig = (w >> 51) & 63;
+    if (sig == 0) sig = 64;  // 64 is written as 0 (xor.go)
+    if (leading + sig > 64) return false;
+    s.leading = static_cast<uint8_t>(leading);
+    s.trailing = static_cast<uint8_t>(64 - leading - sig);
+    s.window_set = true;
+    s.pos += 13;
+  }
+  const uint64_t bits = sig <= 57 ? Peek57<kUnchecked>(data, size, s.pos)
+                                  : Peek<kUnchecked>(data, size, s.pos);
+  s.value_bits ^= (bits >> (64 - sig)) << s.trailing;
+  s.pos += sig;
+  s.last_sig = static_cast<uint8_t>(sig);
+  return true;
+}
+
+// Decodes one sample after the second: delta of delta, then the value.
+// kUnchecked: REQUIRES kMaxSampleBytes readable bytes at s.pos / 8;
+// otherwise reads past the end yield zero bits and the caller checks
+// s.pos against the size.
+template <bool kUnchecked>
+inline bool DecodeSample(const uint8_t* data, size_t size, XorIterator::State& s) {
+  uint64_t w = Peek57<kUnchecked>(data, size, s.pos);  // dod (<= 24 bits) + value header (13)
+  int64_t dod = 0;
+  const unsigned ones = std::countl_one(w);
+  if (ones == 0) {
+    s.pos += 1;
+    w <<= 1;
+  } else if (ones < 4) {
+    static constexpr unsigned kBits[] = {0, 14, 17, 20};
+    const unsigned sz = kBits[ones];
+    const unsigned used = ones + 1 + sz;
+    uint64_t bits = (w << (ones + 1)) >> (64 - sz);
+    // Values above 2^(sz-1) are negative (tsdb/docs/bstream.md).
+    if (bits > (uint64_t{1} << (sz - 1))) bits -= uint64_t{1} << sz;
+    dod = static_cast<int64_t>(bits);
+    s.pos += used;
+    w <<= used;
+  } else {
+    dod = static_cast<int64_t>(Peek<kUnchecked>(data, size, s.pos + 4));
+    s.pos += 4 + 64;
+    w = Peek57<kUnchecked>(data, size, s.pos);
+  }
+  s.t_delta += static_cast<uint64_t>(dod);
+  s.t = static_cast<int64_t>(static_cast<uint64_t>(s.t) + s.t_delta);
+  return DecodeValue<kUnchecked>(data, size, s, w);
+}
+
+// Reads a Go varint's bytes at bit `*pos` (byte-aligned in practice).
+bool ReadUvarintBits(const uint8_t* data, size_t size, uint64_t* pos, uint64_t* v) {
+  uint64_t u = 0;
+  for (size_t i = 0; i < kMaxVarintLen64; ++i) {
+    const uint64_t b = PeekBits64(data, size, *pos) >> 56;
+    *pos += 8;
+    if (b < 0x80) {
+      if (i == kMaxVarintLen64 - 1 && b > 1) return false;
+      *v = u | (b << (7 * i));
+      return true;
+    }
+    u |= (b & 0x7f) << (7 * i);
+  }
+  return false;
+}
+
+}  // namespace
+
 XorIterator::XorIterator(std::string_view bytes)
-    : reader_(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) {
-  if (bytes.size() < 2) {
+    : data_(reinterpret_cast<const uint8_t*>(bytes.data())), size_(bytes.size()) {
+  if (size_ < 2) {
     Fail("shorter than its 2-byte header");
     return;
   }
-  num_total_ = LoadBE16(bytes.data());
-  reader_.Skip(kHeaderBits);
+  num_total_ = LoadBE16(data_);
+  s_.pos = kHeaderBits;
 }
 
-double XorIterator::value() const { return std::bit_cast<double>(value_bits_); }
+double XorIterator::value() const { return std::bit_cast<double>(s_.value_bits); }
 
 bool XorIterator::Fail(std::string_view what) {
   if (status_.ok()) {
@@ -142,120 +254,93 @@ bool XorIterator::Fail(std::string_view what) {
   return false;
 }
 
-bool XorIterator::ReadFirst() {
-  uint64_t u = 0;
-  unsigned shift = 0;
-  for (size_t i = 0;; ++i) {
-    if (i == kMaxVarintLen64) return Fail("timestamp varint overflows 64 bits");
-    const uint64_t b = reader_.ReadBits(8);
-    if (b < 0x80) {
-      if (i == kMaxVarintLen64 - 1 && b > 1) return Fail("timestamp varint overflows 64 bits");
-      u |= b << shift;
-      break;
+// Sample 0: varint timestamp and raw value; sample 1: uvarint timestamp
+// delta and an XOR-encoded value.
+bool XorIterator::ReadFirstTwo() {
+  uint64_t u;
+  if (num_read_ == 0) {
+    if (!ReadUvarintBits(data_, size_, &s_.pos, &u)) return Fail("bad timestamp varint");
+    s_.t = ZigZagDecode(u);
+    s_.value_bits = PeekBits64(data_, size_, s_.pos);
+    s_.pos += 64;
+    s_.last_sig = 64;
+  } else {
+    if (!ReadUvarintBits(data_, size_, &s_.pos, &u)) return Fail("bad timestamp delta");
+    s_.t_delta = u;
+    s_.t = static_cast<int64_t>(static_cast<uint64_t>(s_.t) + u);
+    if (!DecodeValue<false>(data_, size_, s_, PeekBits64(data_, size_, s_.pos))) {
+      return Fail("leading zeros and significant bits exceed 64");
     }
-    u |= (b & 0x7f) << shift;
-    shift += 7;
   }
-  t_ = ZigZagDecode(u);
-  value_bits_ = reader_.ReadBits(64);
-  if (reader_.overrun()) return Fail("truncated");
-  empty_last_byte_ = true;
+  if (s_.pos > uint64_t{8} * size_) return Fail("truncated");
   ++num_read_;
   return true;
 }
 
-bool XorIterator::ReadSecond() {
-  uint64_t u = 0;
-  unsigned shift = 0;
-  for (size_t i = 0;; ++i) {
-    if (i == kMaxVarintLen64) return Fail("timestamp delta overflows 64 bits");
-    const uint64_t b = reader_.ReadBits(8);
-    if (b < 0x80) {
-      if (i == kMaxVarintLen64 - 1 && b > 1) return Fail("timestamp delta overflows 64 bits");
-      u |= b << shift;
-      break;
+bool XorIterator::ReadOne() {
+  if (num_read_ < 2) return ReadFirstTwo();
+  if ((s_.pos >> 3) + kMaxSampleBytes <= size_) {
+    if (!DecodeSample<true>(data_, size_, s_)) {
+      return Fail("leading zeros and significant bits exceed 64");
     }
-    u |= (b & 0x7f) << shift;
-    shift += 7;
+  } else {
+    if (!DecodeSample<false>(data_, size_, s_)) {
+      return Fail("leading zeros and significant bits exceed 64");
+    }
+    if (s_.pos > uint64_t{8} * size_) return Fail("truncated");
   }
-  t_delta_ = u;
-  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  return ReadValue();
+  ++num_read_;
+  return true;
 }
 
 bool XorIterator::Next() {
-  valid_ = Advance();
+  valid_ = num_read_ < num_total_ && ReadOne();
   return valid_;
 }
 
-bool XorIterator::Advance() {
-  if (num_read_ >= num_total_) return false;
-  if (num_read_ == 0) return ReadFirst();
-  if (num_read_ == 1) return ReadSecond();
-
-  const uint64_t w = reader_.Peek64();
-  const unsigned ones = std::countl_one(w);
-  int64_t dod;
-  switch (ones) {
-    case 0:
-      dod = 0;
-      reader_.Skip(1);
-      break;
-    case 1:
-    case 2:
-    case 3: {
-      static constexpr unsigned kBits[] = {0, 14, 17, 20};
-      const unsigned sz = kBits[ones];
-      const unsigned prefix = ones + 1;
-      uint64_t bits = (w << prefix) >> (64 - sz);
-      // Values above 2^(sz-1) are negative (tsdb/docs/bstream.md).
-      if (bits > (uint64_t{1} << (sz - 1))) bits -= uint64_t{1} << sz;
-      dod = static_cast<int64_t>(bits);
-      reader_.Skip(prefix + sz);
+size_t XorIterator::NextBatch(int64_t* timestamps_ms, uint64_t* value_bits, size_t max) {
+  size_t n = 0;
+  // The first two samples and the last few bytes take the checked path;
+  // the loop in between keeps the decoder in registers.
+  while (n < max && num_read_ < num_total_ && num_read_ < 2) {
+    if (!ReadOne()) return n;
+    timestamps_ms[n] = s_.t;
+    value_bits[n++] = s_.value_bits;
+  }
+  State s = s_;
+  const uint64_t fast_end = size_ >= kMaxSampleBytes ? (size_ - kMaxSampleBytes) * 8 : 0;
+  size_t todo = std::min<size_t>(max - n, num_total_ - num_read_);
+  const size_t start = n;
+  bool damaged = false;
+  while (todo > 0 && s.pos <= fast_end) {
+    if (!DecodeSample<true>(data_, size_, s)) {
+      damaged = true;
       break;
     }
-    default:
-      reader_.Skip(4);
-      dod = static_cast<int64_t>(reader_.ReadBits(64));
-      break;
+    timestamps_ms[n] = s.t;
+    value_bits[n++] = s.value_bits;
+    --todo;
   }
-  t_delta_ += static_cast<uint64_t>(dod);
-  t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  return ReadValue();
-}
-
-bool XorIterator::ReadValue() {
-  const uint64_t w = reader_.Peek64();
-  if ((w >> 63) == 0) {
-    reader_.Skip(1);
-    empty_last_byte_ = false;
-  } else {
-    unsigned sig;
-    if (((w >> 62) & 1) == 0) {
-      reader_.Skip(2);
-      sig = 64 - leading_ - trailing_;
-    } else {
-      const unsigned leading = (w >> 57) & 31;
-      sig = (w >> 51) & 63;
-      if (sig == 0) sig = 64;
-      if (leading + sig > 64) return Fail("leading zeros and significant bits exceed 64");
-      leading_ = static_cast<uint8_t>(leading);
-      trailing_ = static_cast<uint8_t>(64 - leading - sig);
-      window_set_ = true;
-      reader_.Skip(13);
-    }
-    value_bits_ ^= reader_.ReadBits(sig) << trailing_;
-    empty_last_byte_ = sig % 8 == 0 && reader_.position() % 8 == 0;
+  s_ = s;
+  num_read_ += static_cast<uint32_t>(n - start);
+  if (damaged) {
+    valid_ = false;
+    Fail("leading zeros and significant bits exceed 64");
+    return n;
   }
-  if (reader_.overrun()) return Fail("truncated");
-  ++num_read_;
-  return true;
+  while (n < max && num_read_ < num_total_) {
+    if (!ReadOne()) break;
+    timestamps_ms[n] = s_.t;
+    value_bits[n++] = s_.value_bits;
+  }
+  valid_ = n > 0 && status_.ok();
+  return n;
 }
 
 bool XorIterator::Seek(int64_t timestamp_ms) {
-  if (valid_ && t_ >= timestamp_ms) return true;
+  if (valid_ && s_.t >= timestamp_ms) return true;
   while (Next()) {
-    if (t_ >= timestamp_ms) return true;
+    if (s_.t >= timestamp_ms) return true;
   }
   return false;
 }

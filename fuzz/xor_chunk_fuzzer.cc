@@ -19,6 +19,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   XorIterator it(bytes);
   while (it.Next()) samples.emplace_back(it.timestamp_ms(), it.value_bits());
 
+  // The batch decoder must agree with Next() sample for sample.
+  {
+    XorIterator batch(bytes);
+    int64_t ts[37];
+    uint64_t vs[37];
+    size_t i = 0;
+    for (;;) {
+      const size_t n = batch.NextBatch(ts, vs, 37);
+      for (size_t k = 0; k < n; ++k, ++i) {
+        if (i >= samples.size() || samples[i].first != ts[k] || samples[i].second != vs[k]) {
+          std::abort();
+        }
+      }
+      if (n < 37) break;
+    }
+    if (i != samples.size() || batch.status().code() != it.status().code()) std::abort();
+  }
+
   if (size >= 10) {
     XorIterator seeker(bytes);
     int64_t target;

@@ -239,6 +239,53 @@ TEST(XorIteratorTest, SeekFindsFirstSampleAtOrAfter) {
   EXPECT_TRUE(it.status().ok());
 }
 
+// Decodes with NextBatch in batches of `batch`, mixed with single Next calls.
+std::vector<Sample> DecodeBatched(std::string_view bytes, size_t batch, Status* status) {
+  std::vector<Sample> out;
+  XorIterator it(bytes);
+  std::vector<int64_t> ts(batch);
+  std::vector<uint64_t> vs(batch);
+  for (size_t round = 0;; ++round) {
+    if (round % 3 == 2) {
+      if (!it.Next()) break;
+      out.push_back({it.timestamp_ms(), it.value_bits()});
+      continue;
+    }
+    const size_t n = it.NextBatch(ts.data(), vs.data(), batch);
+    for (size_t i = 0; i < n; ++i) out.push_back({ts[i], vs[i]});
+    if (n > 0 && it.status().ok()) {
+      EXPECT_EQ(it.timestamp_ms(), ts[n - 1]);  // current = last decoded
+    }
+    if (n < batch) break;
+  }
+  *status = it.status();
+  return out;
+}
+
+TEST(XorIteratorTest, NextBatchEqualsNext) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    const auto samples = AdversarialSeries(seed + 5000, 1 + seed * 3 % 400);
+    const std::string bytes(Encode(samples).bytes());
+    for (size_t batch : {1, 2, 7, 64, 1000}) {
+      Status status;
+      ASSERT_EQ(DecodeBatched(bytes, batch, &status), samples) << seed << " batch " << batch;
+      EXPECT_TRUE(status.ok());
+    }
+  }
+}
+
+TEST(XorIteratorTest, NextBatchOnTruncatedChunksMatchesNext) {
+  const std::string bytes(Encode(AdversarialSeries(77, 300)).bytes());
+  for (size_t len = 0; len < bytes.size(); len += 3) {
+    const std::string_view cut(bytes.data(), len);
+    Status single, batched;
+    const auto want = Decode(cut, &single);
+    const auto got = DecodeBatched(cut, 50, &batched);
+    ASSERT_EQ(got, want) << "length " << len;
+    EXPECT_EQ(batched.code(), single.code());
+  }
+}
+
 TEST(XorIteratorTest, TruncationIsDataLossNeverGarbage) {
   const auto samples = AdversarialSeries(42, 200);
   const XorChunk c = Encode(samples);
