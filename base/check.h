@@ -33,12 +33,11 @@ struct Voidify {
 
 }  // namespace strata::base::internal
 
-#define STRATA_CHECK(condition)                                  \
-  (condition) ? (void)0                                          \
-              : ::strata::base::internal::Voidify() &            \
-                    ::strata::base::internal::CheckFailure(      \
-                        __FILE__, __LINE__, #condition)          \
-                        .stream()
+#define STRATA_CHECK(condition)               \
+  (condition)                                 \
+      ? (void)0                               \
+      : ::strata::base::internal::Voidify() & \
+            ::strata::base::internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
 
 #ifdef NDEBUG
 #define STRATA_DCHECK(condition) \

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <string>
 
-#include "base/strings.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "strata/env.h"
 
 namespace strata {
@@ -305,11 +305,11 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("open", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      Status s = errno == EWOULDBLOCK
-                     ? absl::FailedPreconditionError(StrCat(
-                           "lock ", path, ": held by another process (is another Strata running "
-                           "on this directory?)"))
-                     : ErrnoStatus("lock", path, errno);
+      Status s = errno == EWOULDBLOCK ? absl::FailedPreconditionError(StrCat(
+                                            "lock ", path,
+                                            ": held by another process (is another Strata running "
+                                            "on this directory?)"))
+                                      : ErrnoStatus("lock", path, errno);
       ::close(fd);
       return s;
     }

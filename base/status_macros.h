@@ -27,17 +27,16 @@ namespace strata {
 
 // Evaluates `expr` (a Status) and returns it from the current function if it
 // is not OK.
-#define STRATA_RETURN_IF_ERROR(expr)                        \
-  do {                                                      \
-    ::strata::Status strata_status_macro_ = (expr);         \
+#define STRATA_RETURN_IF_ERROR(expr)                             \
+  do {                                                           \
+    ::strata::Status strata_status_macro_ = (expr);              \
     if (!strata_status_macro_.ok()) return strata_status_macro_; \
   } while (0)
 
 // Evaluates `rexpr` (a StatusOr<T>); on error returns its status, otherwise
 // assigns (moves) the value into `lhs`, which may be a declaration.
-#define STRATA_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  STRATA_ASSIGN_OR_RETURN_IMPL_(                                              \
-      STRATA_STATUS_CONCAT_(strata_statusor_, __LINE__), lhs, rexpr)
+#define STRATA_ASSIGN_OR_RETURN(lhs, rexpr) \
+  STRATA_ASSIGN_OR_RETURN_IMPL_(STRATA_STATUS_CONCAT_(strata_statusor_, __LINE__), lhs, rexpr)
 
 #define STRATA_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                  \

@@ -28,7 +28,9 @@ const T& Adapt(const T& v) {
 }  // namespace base_internal
 
 inline absl::string_view ToAbsl(std::string_view s) { return base_internal::Adapt(s); }
-inline std::string_view FromAbsl(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+inline std::string_view FromAbsl(absl::string_view s) {
+  return std::string_view(s.data(), s.size());
+}
 
 template <typename... Args>
 [[nodiscard]] std::string StrCat(const Args&... args) {

@@ -23,9 +23,7 @@ constexpr uint64_t Mask(unsigned nbits) { return nbits == 64 ? ~0ull : (1ull << 
 
 XorChunk::XorChunk() { writer_.WriteBits(0, kHeaderBits); }
 
-uint32_t XorChunk::num_samples() const {
-  return LoadBE16(bytes().data());
-}
+uint32_t XorChunk::num_samples() const { return LoadBE16(bytes().data()); }
 
 StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {
   XorIterator it(bytes);
@@ -50,8 +48,8 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
     return absl::ResourceExhaustedError("xor chunk: full (65535 samples)");
   }
   if (num > 0 && timestamp_ms <= t_) {
-    return absl::InvalidArgumentError(StrCat("xor chunk: timestamp ", timestamp_ms,
-                                                   " is not after the last sample's ", t_));
+    return absl::InvalidArgumentError(
+        StrCat("xor chunk: timestamp ", timestamp_ms, " is not after the last sample's ", t_));
   }
   const uint64_t vbits = std::bit_cast<uint64_t>(value);
   // Deltas are computed modulo 2^64, as Go's int64 arithmetic wraps.
@@ -175,8 +173,8 @@ inline bool DecodeValue(const uint8_t* data, size_t size, XorIterator::State& s,
     s.window_set = true;
     s.pos += 13;
   }
-  const uint64_t bits = sig <= 57 ? Peek57<kUnchecked>(data, size, s.pos)
-                                  : Peek<kUnchecked>(data, size, s.pos);
+  const uint64_t bits =
+      sig <= 57 ? Peek57<kUnchecked>(data, size, s.pos) : Peek<kUnchecked>(data, size, s.pos);
   s.value_bits ^= (bits >> (64 - sig)) << s.trailing;
   s.pos += sig;
   s.last_sig = static_cast<uint8_t>(sig);

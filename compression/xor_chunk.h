@@ -119,7 +119,7 @@ class XorIterator {
     uint64_t value_bits = 0;
     uint8_t leading = 0;
     uint8_t trailing = 0;
-    uint8_t last_sig = 0;  // significant bits of the last value; 0: unchanged
+    uint8_t last_sig = 0;     // significant bits of the last value; 0: unchanged
     bool window_set = false;  // a '11' value header has been read
   };
 

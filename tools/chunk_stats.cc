@@ -86,8 +86,9 @@ int RunChunkStats(const std::vector<std::string>& args) {
   flags.Int("seed", &seed, "random seed");
   auto positional = flags.Parse(args);
   if (!positional.ok() || !positional->empty() || hosts < 1 || samples_per_series < 1) {
-    std::fprintf(stderr, "strata chunk-stats: %s\n",
-                 positional.ok() ? "bad arguments" : std::string(positional.status().message()).c_str());
+    std::fprintf(
+        stderr, "strata chunk-stats: %s\n",
+        positional.ok() ? "bad arguments" : std::string(positional.status().message()).c_str());
     return kExitUsage;
   }
   if (flags.help_requested()) {

@@ -1,8 +1,8 @@
 #include "tools/flag_parser.h"
 
 #include "absl/strings/numbers.h"
-#include "base/strings.h"
 #include "absl/strings/str_format.h"
+#include "base/strings.h"
 
 namespace strata::tools {
 

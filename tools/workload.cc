@@ -134,8 +134,7 @@ double SeriesGenerator::NextValue() {
   return current;
 }
 
-std::vector<Sample> Generate(Shape shape, size_t n, uint64_t seed, double scale,
-                             int64_t start_ms) {
+std::vector<Sample> Generate(Shape shape, size_t n, uint64_t seed, double scale, int64_t start_ms) {
   SeriesGenerator g(shape, scale, seed, start_ms);
   std::vector<Sample> out;
   out.reserve(n);
@@ -172,8 +171,8 @@ std::vector<SeriesSpec> HostSeries(int host, int cores) {
   HostBuilder b(host);
   b.Add("up", {}, Shape::kConstant);
   // CPU: busy modes grow every scrape, the others barely.
-  static constexpr std::string_view kModes[] = {"idle", "iowait", "irq",   "nice",
-                                                "softirq", "steal", "system", "user"};
+  static constexpr std::string_view kModes[] = {"idle",    "iowait", "irq",    "nice",
+                                                "softirq", "steal",  "system", "user"};
   for (int c = 0; c < cores; ++c) {
     for (std::string_view mode : kModes) {
       const bool busy = mode == "idle" || mode == "user" || mode == "system";
@@ -231,7 +230,8 @@ std::vector<SeriesSpec> HostSeries(int host, int cores) {
     for (std::string_view method : {"GET", "POST"}) {
       for (std::string_view status : {"200", "404", "500", "503"}) {
         b.Add("http_requests_total",
-              {{"endpoint", std::string(ep)}, {"method", std::string(method)},
+              {{"endpoint", std::string(ep)},
+               {"method", std::string(method)},
                {"status", std::string(status)}},
               status == "200" ? Shape::kCounter : Shape::kIdleCounter, status == "200" ? 40 : 0.05);
       }
@@ -241,14 +241,15 @@ std::vector<SeriesSpec> HostSeries(int host, int cores) {
       double rate = 0.5;
       for (std::string_view le : kLe) {
         b.Add("http_request_duration_seconds_bucket",
-              {{"endpoint", std::string(ep)}, {"le", std::string(le)},
+              {{"endpoint", std::string(ep)},
+               {"le", std::string(le)},
                {"method", std::string(method)}},
               Shape::kHistogramBucket, rate);
         rate = std::min(40.0, rate * 2);
       }
       b.Add("http_request_duration_seconds_sum",
-            {{"endpoint", std::string(ep)}, {"method", std::string(method)}},
-            Shape::kFloatCounter, 4);
+            {{"endpoint", std::string(ep)}, {"method", std::string(method)}}, Shape::kFloatCounter,
+            4);
       b.Add("http_request_duration_seconds_count",
             {{"endpoint", std::string(ep)}, {"method", std::string(method)}}, Shape::kCounter, 40);
     }
@@ -259,8 +260,8 @@ std::vector<SeriesSpec> HostSeries(int host, int cores) {
           i % 2 == 0 ? Shape::kGauge : Shape::kCounter, i % 2 == 0 ? 2 : 30);
   }
   for (int i = 0; i < 10; ++i) {
-    b.Add("redis_metric" + std::to_string(i), {},
-          i % 2 == 0 ? Shape::kBytesGauge : Shape::kCounter, i % 2 == 0 ? 0 : 200);
+    b.Add("redis_metric" + std::to_string(i), {}, i % 2 == 0 ? Shape::kBytesGauge : Shape::kCounter,
+          i % 2 == 0 ? 0 : 200);
   }
   return b.Take();
 }

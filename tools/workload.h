@@ -34,9 +34,9 @@ enum class Shape {
 };
 
 std::string_view ShapeName(Shape shape);
-inline constexpr Shape kAllShapes[] = {Shape::kConstant,     Shape::kIdleCounter, Shape::kCounter,
-                                       Shape::kFloatCounter, Shape::kGauge,       Shape::kBytesGauge,
-                                       Shape::kHistogramBucket};
+inline constexpr Shape kAllShapes[] = {
+    Shape::kConstant, Shape::kIdleCounter, Shape::kCounter,        Shape::kFloatCounter,
+    Shape::kGauge,    Shape::kBytesGauge,  Shape::kHistogramBucket};
 
 struct Sample {
   int64_t timestamp_ms;

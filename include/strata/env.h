@@ -105,15 +105,13 @@ class Env {
   [[nodiscard]] virtual StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
   // Maps `path` read-only. An empty file maps to an empty view.
-  [[nodiscard]] virtual StatusOr<std::unique_ptr<MappedFile>> MapFile(
-      const std::string& path) = 0;
+  [[nodiscard]] virtual StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
   [[nodiscard]] virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
   // Names (not paths) of the entries of directory `dir`, without "." and
   // "..", in no particular order.
-  [[nodiscard]] virtual StatusOr<std::vector<std::string>> GetChildren(
-      const std::string& dir) = 0;
+  [[nodiscard]] virtual StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
   // True if `path` exists and is a directory.
   virtual bool IsDirectory(const std::string& path) = 0;
   // Creates `dir` and any missing parents; an existing directory is OK.
@@ -133,8 +131,7 @@ class Env {
   [[nodiscard]] virtual Status Link(const std::string& from, const std::string& to) = 0;
   // Takes an exclusive advisory lock on `path`, creating it if needed.
   // Fails with FailedPrecondition if another process holds it.
-  [[nodiscard]] virtual StatusOr<std::unique_ptr<FileLock>> LockFile(
-      const std::string& path) = 0;
+  [[nodiscard]] virtual StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
   // Wall-clock time in milliseconds since the Unix epoch.
   virtual int64_t NowMillis() = 0;

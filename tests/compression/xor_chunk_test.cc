@@ -35,8 +35,10 @@ std::vector<Sample> Decode(std::string_view bytes, Status* status = nullptr) {
   std::vector<Sample> out;
   XorIterator it(bytes);
   while (it.Next()) out.push_back({it.timestamp_ms(), it.value_bits()});
-  if (status != nullptr) *status = it.status();
-  else EXPECT_TRUE(it.status().ok()) << it.status();
+  if (status != nullptr)
+    *status = it.status();
+  else
+    EXPECT_TRUE(it.status().ok()) << it.status();
   return out;
 }
 

@@ -104,9 +104,9 @@ TEST(XorGoldenTest, BlockChunksDecodeToSentSamplesAndReencodeIdentically) {
     const auto* p = reinterpret_cast<const uint8_t*>(bytes.data()) + pos;
     uint64_t len;
     size_t n;
-    ASSERT_EQ(DecodeUvarint(p, reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size(),
-                            &len, &n),
-              VarintStatus::kOk);
+    ASSERT_EQ(
+        DecodeUvarint(p, reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size(), &len, &n),
+        VarintStatus::kOk);
     ASSERT_LE(pos + n + 1 + len + 4, bytes.size());
     const std::string_view enc_and_data(bytes.data() + pos + n, 1 + len);
     ASSERT_EQ(static_cast<ChunkEncoding>(enc_and_data[0]), ChunkEncoding::kXor);
