@@ -24,7 +24,7 @@ for fuzzer in build-fuzz/bin/*_fuzzer; do
     tail -50 "build-fuzz/$name.log" >&2
     status=1
   else
-    grep -E "^stat::number_of_executed_runs" "build-fuzz/$name.log" || true
+    grep -E "^stat::number_of_executed_units" "build-fuzz/$name.log" || true
   fi
 done
 exit $status
