@@ -33,7 +33,20 @@ class BitWriter {
   // REQUIRES: nbits <= 64.
   void WriteBits(uint64_t v, unsigned nbits) {
     if (nbits == 0) return;
-    Reserve();
+    Reserve(nbits);
+    WriteBitsReserved(v, nbits);
+  }
+
+  // Makes room for `nbits` more bits, so that writes adding up to at most
+  // that many may use WriteBitsReserved.
+  void Reserve(size_t nbits) {
+    const size_t need = ((bit_length_ + nbits) >> 3) + 9;
+    if (buf_.size() < need) Grow(need);
+  }
+
+  // WriteBits without the capacity check.
+  // REQUIRES: 1 <= nbits <= 64, and a Reserve() that covers this write.
+  void WriteBitsReserved(uint64_t v, unsigned nbits) {
     v <<= 64 - nbits;  // align the value to the top of the word
     const size_t p = bit_length_ >> 3;
     const unsigned o = bit_length_ & 7;
@@ -56,12 +69,9 @@ class BitWriter {
   size_t memory_bytes() const { return buf_.capacity(); }
 
  private:
-  // Keeps 9 zero bytes after the last written bit so WriteBits can OR in a
-  // whole word. Everything past the written bits is always zero.
-  void Reserve() {
-    const size_t need = (bit_length_ >> 3) + 9;
-    if (buf_.size() < need) buf_.resize(need < 2 * buf_.size() ? 2 * buf_.size() : need + 16, 0);
-  }
+  // The buffer keeps 9 zero bytes after the last written bit so a write
+  // can OR in a whole word; everything past the written bits is zero.
+  void Grow(size_t need) { buf_.resize(need < 2 * buf_.size() ? 2 * buf_.size() : need + 16, 0); }
 
   std::vector<uint8_t> buf_;
   uint64_t bit_length_ = 0;

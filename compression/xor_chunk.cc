@@ -21,9 +21,12 @@ constexpr uint64_t Mask(unsigned nbits) { return nbits == 64 ? ~0ull : (1ull << 
 
 }  // namespace
 
-XorChunk::XorChunk() { writer_.WriteBits(0, kHeaderBits); }
-
-uint32_t XorChunk::num_samples() const { return LoadBE16(bytes().data()); }
+XorChunk::XorChunk() {
+  // A 120-sample chunk of typical data takes 40-200 bytes; start with room
+  // for 128, as Prometheus' NewXORChunk does (make([]byte, 2, 128)).
+  writer_.Reserve(8 * (128 - 9));
+  writer_.WriteBits(0, kHeaderBits);
+}
 
 StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {
   XorIterator it(bytes);
@@ -63,24 +66,11 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
   } else if (num == 1) {
     uint8_t buf[kMaxVarintLen64];
     const size_t n = EncodeUvarint(buf, t_delta);
-    for (size_t i = 0; i < n; ++i) writer_.WriteBits(buf[i], 8);
-    WriteValue(vbits);
+    writer_.Reserve(8 * n + 13 + 64);
+    for (size_t i = 0; i < n; ++i) writer_.WriteBitsReserved(buf[i], 8);
+    WriteValue(vbits, 0, 0);
   } else {
-    const int64_t dod = static_cast<int64_t>(t_delta - t_delta_);
-    const uint64_t u = static_cast<uint64_t>(dod);
-    if (dod == 0) {
-      writer_.WriteBits(0, 1);
-    } else if (InBucket(dod, 14)) {
-      writer_.WriteBits((0b10ull << 14) | (u & Mask(14)), 2 + 14);
-    } else if (InBucket(dod, 17)) {
-      writer_.WriteBits((0b110ull << 17) | (u & Mask(17)), 3 + 17);
-    } else if (InBucket(dod, 20)) {
-      writer_.WriteBits((0b1110ull << 20) | (u & Mask(20)), 4 + 20);
-    } else {
-      writer_.WriteBits(0b1111, 4);
-      writer_.WriteBits(u, 64);
-    }
-    WriteValue(vbits);
+    AppendSteady(t_delta, vbits);
   }
   t_ = timestamp_ms;
   t_delta_ = t_delta;
@@ -89,34 +79,64 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
   return absl::OkStatus();
 }
 
-void XorChunk::WriteValue(uint64_t vbits) {
+// The third and later samples: the delta of delta's bucket and the XOR
+// value, merged into as few writes as possible.
+void XorChunk::AppendSteady(uint64_t t_delta, uint64_t vbits) {
+  writer_.Reserve(4 + 64 + 13 + 64);  // the most one sample takes
+  const int64_t dod = static_cast<int64_t>(t_delta - t_delta_);
+  const uint64_t u = static_cast<uint64_t>(dod);
+  uint64_t code = 0;  // pending bits, written together with the value
+  unsigned n = 1;
+  if (dod == 0) {
+    // '0'
+  } else if (InBucket(dod, 14)) {
+    code = (0b10ull << 14) | (u & Mask(14));
+    n = 2 + 14;
+  } else if (InBucket(dod, 17)) {
+    code = (0b110ull << 17) | (u & Mask(17));
+    n = 3 + 17;
+  } else if (InBucket(dod, 20)) {
+    code = (0b1110ull << 20) | (u & Mask(20));
+    n = 4 + 20;
+  } else {
+    writer_.WriteBitsReserved(0b1111, 4);
+    writer_.WriteBitsReserved(u, 64);
+    n = 0;
+  }
+  WriteValue(vbits, code, n);
+}
+
+void XorChunk::WriteValue(uint64_t vbits, uint64_t code, unsigned n) {
   const uint64_t delta = vbits ^ value_bits_;
   if (delta == 0) {
-    writer_.WriteBits(0, 1);
+    writer_.WriteBitsReserved(code << 1, n + 1);  // '0'
     empty_last_byte_ = false;
     return;
   }
   unsigned leading = std::countl_zero(delta);
   const unsigned trailing = std::countr_zero(delta);
   if (leading >= 32) leading = 31;  // the field has 5 bits
+  unsigned sig;
   if (leading_ != 0xff && leading >= leading_ && trailing >= trailing_) {
-    const unsigned sig = 64 - leading_ - trailing_;
-    if (sig <= 62) {
-      writer_.WriteBits((0b10ull << sig) | (delta >> trailing_), 2 + sig);
+    // '10' + the significant bits within the previous window.
+    sig = 64 - leading_ - trailing_;
+    const uint64_t bits = delta >> trailing_;
+    if (n + 2 + sig < 64) {
+      writer_.WriteBitsReserved((code << (2 + sig)) | (0b10ull << sig) | bits, n + 2 + sig);
     } else {
-      writer_.WriteBits(0b10, 2);
-      writer_.WriteBits(delta >> trailing_, sig);
+      writer_.WriteBitsReserved((code << 2) | 0b10, n + 2);
+      writer_.WriteBitsReserved(bits, sig);
     }
-    empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
-    return;
+  } else {
+    // '11' + 5 bits of leading zeros + 6 bits of significant-bit count;
+    // 64 significant bits are written as 0, which cannot otherwise occur.
+    leading_ = static_cast<uint8_t>(leading);
+    trailing_ = static_cast<uint8_t>(trailing);
+    sig = 64 - leading - trailing;
+    const uint64_t header = (0b11ull << 11) | (uint64_t{leading} << 6) | (sig & 63);
+    writer_.WriteBitsReserved((code << 13) | header, n + 13);
+    writer_.WriteBitsReserved(delta >> trailing, sig);
   }
-  leading_ = static_cast<uint8_t>(leading);
-  trailing_ = static_cast<uint8_t>(trailing);
-  const unsigned sig = 64 - leading - trailing;
-  // 64 significant bits do not fit 6 bits; they are written as 0, which
-  // cannot otherwise occur (delta != 0).
-  writer_.WriteBits((0b11ull << 11) | (uint64_t{leading} << 6) | (sig & 63), 2 + 5 + 6);
-  writer_.WriteBits(delta >> trailing, sig);
   empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
 }
 

@@ -58,7 +58,7 @@ class XorChunk {
     const std::string_view b = writer_.bytes();
     return std::string_view(b.data(), b.size() + (empty_last_byte_ ? 1 : 0));
   }
-  uint32_t num_samples() const;
+  uint32_t num_samples() const { return LoadBE16(writer_.bytes().data()); }
   // Timestamp of the last sample; meaningless when empty.
   int64_t last_timestamp_ms() const { return t_; }
   size_t memory_bytes() const { return writer_.memory_bytes(); }
@@ -66,7 +66,10 @@ class XorChunk {
   uint64_t bit_length() const { return writer_.bit_length(); }
 
  private:
-  void WriteValue(uint64_t value_bits);
+  void AppendSteady(uint64_t t_delta, uint64_t value_bits);
+  // Writes `value_bits` XOR-encoded, preceded by the `n` pending bits of
+  // `code`. REQUIRES: room reserved for n + 13 + 64 bits.
+  void WriteValue(uint64_t value_bits, uint64_t code, unsigned n);
 
   BitWriter writer_;
   int64_t t_ = 0;
