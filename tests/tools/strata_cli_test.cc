@@ -16,7 +16,7 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-Result Run(const std::string& args) {
+Result RunStrata(const std::string& args) {
   const std::string cmd = std::string(STRATA_BINARY) + " " + args + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
@@ -29,14 +29,14 @@ Result Run(const std::string& args) {
 }
 
 TEST(StrataCliTest, VersionPrintsTheVersion) {
-  const Result r = Run("version");
+  const Result r = RunStrata("version");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(^strata, version \d+\.\d+\.\d+)")))
       << r.output;
 }
 
 TEST(StrataCliTest, ChunkStatsEndsWithTheMixLine) {
-  const Result r = Run("chunk-stats --hosts 1 --samples 240");
+  const Result r = RunStrata("chunk-stats --hosts 1 --samples 240");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(mix: (\d+\.\d+) bytes/sample\n$)")))
@@ -50,25 +50,25 @@ TEST(StrataCliTest, ChunkStatsEndsWithTheMixLine) {
 }
 
 TEST(StrataCliTest, HelpListsCommandsAndFlags) {
-  Result r = Run("--help");
+  Result r = RunStrata("--help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("chunk-stats"), std::string::npos);
-  r = Run("chunk-stats --help");
+  r = RunStrata("chunk-stats --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("--hosts"), std::string::npos) << r.output;
 }
 
 TEST(StrataCliTest, UsageErrorsExitWithTwoAndSayWhat) {
-  Result r = Run("no-such-command");
+  Result r = RunStrata("no-such-command");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown command \"no-such-command\""), std::string::npos) << r.output;
-  r = Run("chunk-stats --bogus");
+  r = RunStrata("chunk-stats --bogus");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("unknown flag --bogus"), std::string::npos) << r.output;
-  r = Run("chunk-stats --hosts many");
+  r = RunStrata("chunk-stats --hosts many");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("\"many\" is not an integer"), std::string::npos) << r.output;
-  r = Run("");
+  r = RunStrata("");
   EXPECT_EQ(r.exit_code, 2);
 }
 
