@@ -1,0 +1,98 @@
+#include "engine/tombstones.h"
+
+#include <limits>
+#include <random>
+#include <set>
+
+#include "gtest/gtest.h"
+#include "strata/env.h"
+
+namespace strata::engine {
+namespace {
+
+const std::string kFixtureData =
+    std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42/data";
+
+std::vector<Interval> Add(std::vector<Interval> start, Interval iv) {
+  Intervals ivs;
+  for (const Interval& x : start) ivs.Add(x);
+  ivs.Add(iv);
+  return ivs.list();
+}
+
+// Cases of Prometheus' TestAddingNewIntervals.
+TEST(IntervalsTest, AddMergesOverlappingAndAdjacentRanges) {
+  using V = std::vector<Interval>;
+  EXPECT_EQ(Add({}, {1, 2}), (V{{1, 2}}));
+  EXPECT_EQ(Add({{1, 2}}, {3, 7}), (V{{1, 7}}));  // adjacent
+  EXPECT_EQ(Add({{1, 2}, {4, 6}}, {3, 3}), (V{{1, 6}}));
+  EXPECT_EQ(Add({{1, 2}, {6, 10}}, {4, 4}), (V{{1, 2}, {4, 4}, {6, 10}}));
+  EXPECT_EQ(Add({{1, 10}, {12, 20}, {25, 30}}, {21, 23}), (V{{1, 10}, {12, 23}, {25, 30}}));
+  EXPECT_EQ(Add({{1, 10}, {12, 20}, {25, 30}}, {2, 26}), (V{{1, 30}}));
+  EXPECT_EQ(Add({{5, 10}}, {1, 2}), (V{{1, 2}, {5, 10}}));
+  EXPECT_EQ(Add({{5, 10}}, {20, 30}), (V{{5, 10}, {20, 30}}));
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(Add({{5, 10}, {20, 30}}, {min, 15}), (V{{min, 15}, {20, 30}}));
+  EXPECT_EQ(Add({{5, 10}, {20, 30}}, {8, max}), (V{{5, max}}));
+}
+
+TEST(IntervalsTest, ContainsAgreesWithBruteForce) {
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 200; ++round) {
+    Intervals ivs;
+    std::set<int64_t> covered;
+    for (int k = 0; k < 5; ++k) {
+      const int64_t a = static_cast<int64_t>(rng() % 100), b = a + static_cast<int64_t>(rng() % 10);
+      ivs.Add({a, b});
+      for (int64_t t = a; t <= b; ++t) covered.insert(t);
+    }
+    for (int64_t t = -1; t < 112; ++t) ASSERT_EQ(ivs.Contains(t), covered.count(t) > 0) << t;
+    for (size_t i = 1; i < ivs.list().size(); ++i) {
+      ASSERT_GT(ivs.list()[i].min_time_ms, ivs.list()[i - 1].max_time_ms + 1);  // merged
+    }
+  }
+}
+
+TEST(TombstonesFileTest, RoundTripAndPrometheusEmptyFile) {
+  Tombstones t;
+  t.Add(7, {100, 200});
+  t.Add(7, {300, 400});
+  t.Add(1, {-5, 5});
+  const std::string bytes = EncodeTombstonesFile(t);
+  auto back = DecodeTombstonesFile(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(back->total(), 3u);
+
+  Env& env = *Env::Default();
+  auto children = env.GetChildren(kFixtureData);
+  ASSERT_TRUE(children.ok());
+  for (const auto& c : *children) {
+    if (c.size() != 26) continue;
+    const std::string dir = kFixtureData + "/" + c;
+    auto read = ReadTombstones(env, dir);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_TRUE(read->empty());
+    EXPECT_EQ(EncodeTombstonesFile(*read), *ReadFileToString(env, dir + "/tombstones"));
+  }
+}
+
+TEST(TombstonesFileTest, DamageIsDataLossWithOffset) {
+  Tombstones t;
+  t.Add(1, {0, 10});
+  t.Add(2, {0, 10});
+  const std::string good = EncodeTombstonesFile(t);
+  std::string bad = good;
+  bad[6] ^= 1;
+  EXPECT_EQ(DecodeTombstonesFile(bad).status().message(),
+            "tombstones offset " + std::to_string(good.size() - 4) + ": checksum mismatch");
+  bad = good;
+  bad[0] = 0;
+  EXPECT_EQ(DecodeTombstonesFile(bad).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeTombstonesFile(good.substr(0, 7)).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeTombstonesFile("").status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace strata::engine
