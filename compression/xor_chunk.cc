@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 #include "base/strings.h"
 #include "compression/varint.h"
@@ -173,7 +174,8 @@ inline uint64_t Peek(const uint8_t* data, size_t size, uint64_t pos) {
 // Decodes an XOR-encoded value at s.pos, where `w` holds the next bits
 // (at least 13 valid). Returns false if the header is impossible.
 template <bool kUnchecked>
-inline bool DecodeValue(const uint8_t* data, size_t size, XorIterator::State& s, uint64_t w) {
+[[gnu::always_inline]] inline bool DecodeValue(const uint8_t* data, size_t size,
+                                               XorIterator::State& s, uint64_t w) {
   if ((w >> 63) == 0) {
     s.pos += 1;
     s.last_sig = 0;
@@ -206,7 +208,8 @@ inline bool DecodeValue(const uint8_t* data, size_t size, XorIterator::State& s,
 // otherwise reads past the end yield zero bits and the caller checks
 // s.pos against the size.
 template <bool kUnchecked>
-inline bool DecodeSample(const uint8_t* data, size_t size, XorIterator::State& s) {
+[[gnu::always_inline]] inline bool DecodeSample(const uint8_t* data, size_t size,
+                                                XorIterator::State& s) {
   uint64_t w = Peek57<kUnchecked>(data, size, s.pos);  // dod (<= 24 bits) + value header (13)
   int64_t dod = 0;
   const unsigned ones = std::countl_one(w);
@@ -295,17 +298,34 @@ bool XorIterator::ReadFirstTwo() {
   return true;
 }
 
+// Decodes one sample near the end of the chunk, where the unchecked
+// loads could leave the buffer: from a zero-padded copy of the remaining
+// bytes (reading zeros past the end is what PeekBits64 would do), then
+// checks that the sample ended inside the chunk.
+bool XorIterator::ReadTail() {
+  const size_t base = s_.pos >> 3;
+  const size_t n = base < size_ ? size_ - base : 0;  // < kMaxSampleBytes here
+  uint8_t buf[3 * kMaxSampleBytes] = {};
+  if (n > 0) std::memcpy(buf, data_ + base, n);
+  State t = s_;
+  t.pos -= uint64_t{8} * base;
+  if (!DecodeSample<true>(buf, sizeof buf, t)) {
+    return Fail("leading zeros and significant bits exceed 64");
+  }
+  if (t.pos > uint64_t{8} * n) return Fail("truncated");
+  t.pos += uint64_t{8} * base;
+  s_ = t;
+  return true;
+}
+
 bool XorIterator::ReadOne() {
   if (num_read_ < 2) return ReadFirstTwo();
   if ((s_.pos >> 3) + kMaxSampleBytes <= size_) {
     if (!DecodeSample<true>(data_, size_, s_)) {
       return Fail("leading zeros and significant bits exceed 64");
     }
-  } else {
-    if (!DecodeSample<false>(data_, size_, s_)) {
-      return Fail("leading zeros and significant bits exceed 64");
-    }
-    if (s_.pos > uint64_t{8} * size_) return Fail("truncated");
+  } else if (!ReadTail()) {
+    return false;
   }
   ++num_read_;
   return true;
@@ -318,40 +338,58 @@ bool XorIterator::Next() {
 
 size_t XorIterator::NextBatch(int64_t* timestamps_ms, uint64_t* value_bits, size_t max) {
   size_t n = 0;
-  // The first two samples and the last few bytes take the checked path;
-  // the loop in between keeps the decoder in registers.
   while (n < max && num_read_ < num_total_ && num_read_ < 2) {
     if (!ReadOne()) return n;
     timestamps_ms[n] = s_.t;
     value_bits[n++] = s_.value_bits;
   }
+  // Decodes from `data` (`size` readable bytes) while samples are wanted
+  // and s.pos <= `fast_end`, keeping the decoder in registers. Returns
+  // false on an impossible value header.
   State s = s_;
-  const uint64_t fast_end = size_ >= kMaxSampleBytes ? (size_ - kMaxSampleBytes) * 8 : 0;
   size_t todo = std::min<size_t>(max - n, num_total_ - num_read_);
-  const size_t start = n;
-  bool damaged = false;
-  while (todo > 0 && s.pos <= fast_end) {
-    if (!DecodeSample<true>(data_, size_, s)) {
-      damaged = true;
-      break;
+  auto run = [&](const uint8_t* data, size_t size, uint64_t fast_end)
+      __attribute__((always_inline)) {
+    while (todo > 0 && s.pos <= fast_end) {
+      if (!DecodeSample<true>(data, size, s)) return false;
+      timestamps_ms[n] = s.t;
+      value_bits[n++] = s.value_bits;
+      --todo;
     }
-    timestamps_ms[n] = s.t;
-    value_bits[n++] = s.value_bits;
-    --todo;
+    return true;
+  };
+  const size_t start = n;
+  bool ok = run(data_, size_, size_ >= kMaxSampleBytes ? (size_ - kMaxSampleBytes) * 8 : 0);
+  if (ok && todo > 0) {
+    // The last bytes: decode from a zero-padded copy (reads past the end
+    // see zeros, as PeekBits64 would), stopping once a sample ends past
+    // the real end.
+    const size_t base = std::min<size_t>(s.pos >> 3, size_);
+    const size_t rest = size_ - base;  // < kMaxSampleBytes
+    uint8_t buf[3 * kMaxSampleBytes] = {};
+    std::memcpy(buf, data_ + base, rest);
+    s.pos -= uint64_t{8} * base;
+    size_t before = n;
+    ok = run(buf, sizeof buf, uint64_t{8} * rest);
+    if (s.pos > uint64_t{8} * rest) {  // the last sample overran: drop it
+      if (n > before) --n;
+      s.pos += uint64_t{8} * base;
+      s_ = s;
+      num_read_ += static_cast<uint32_t>(n - start);
+      valid_ = false;
+      Fail("truncated");
+      return n;
+    }
+    s.pos += uint64_t{8} * base;
   }
   s_ = s;
   num_read_ += static_cast<uint32_t>(n - start);
-  if (damaged) {
+  if (!ok) {
     valid_ = false;
     Fail("leading zeros and significant bits exceed 64");
     return n;
   }
-  while (n < max && num_read_ < num_total_) {
-    if (!ReadOne()) break;
-    timestamps_ms[n] = s_.t;
-    value_bits[n++] = s_.value_bits;
-  }
-  valid_ = n > 0 && status_.ok();
+  valid_ = n > 0;
   return n;
 }
 

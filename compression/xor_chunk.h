@@ -132,6 +132,7 @@ class XorIterator {
   bool Fail(std::string_view what);
   bool ReadFirstTwo();
   bool ReadOne();
+  bool ReadTail();
 
   const uint8_t* data_;
   size_t size_;
