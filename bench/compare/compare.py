@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: the same remote-write load into each peer.
+
+Starts each system on loopback with a fresh data directory, feeds it the
+identical workload with build/bin/strata-loadgen (same seed, same bodies),
+and measures:
+
+  ingest        samples/s achieved by the load generator
+  cpu           server CPU seconds per million samples (/proc/<pid>/stat)
+  rss           peak RSS (VmHWM) and peak RSS per active series
+  disk          bytes on disk per sample once the data is flushed
+  queries       median latency of dashboard/alert queries (instant + range)
+  agreement     whether each peer's query results equal Prometheus'
+
+Peers: Prometheus 2.42 (--web.enable-remote-write-receiver) and
+VictoriaMetrics 1.79; Strata joins when `strata serve` exists (issue #7).
+
+Usage: bench/compare/compare.py --size small|medium|high-cardinality
+           [--peers prometheus,victoria-metrics] [--markdown FILE]
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOADGEN = os.path.join(ROOT, "build", "bin", "strata-loadgen")
+
+SIZES = {
+    # hosts, series per host (0 = all ~600), span seconds
+    "small": (2, 0, 3600),
+    "medium": (170, 0, 6 * 3600),  # >= 100 k active series, >= 50 M samples
+    "high-cardinality": (1700, 0, 2 * 3600),  # >= 1 M active series
+}
+
+QUERIES = [
+    "sum by (instance) (rate(node_cpu_seconds_total{mode!=\"idle\"}[5m]))",
+    "sum(rate(http_requests_total[5m])) by (status)",
+    "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+    "sum(rate(http_requests_total{status=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m]))",
+    "avg_over_time(node_load1[15m])",
+    "topk(5, max_over_time(node_load1[1h]))",
+    "count(up == 1)",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=120):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def wait_ready(url, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if http_get(url, 2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"not ready: {url}")
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def proc_peak_rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def dir_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+class Peer:
+    def __init__(self, name, work):
+        self.name = name
+        self.port = free_port()
+        self.data = os.path.join(work, name)
+        os.makedirs(self.data)
+        if name == "prometheus":
+            cfg = os.path.join(work, "prometheus.yml")
+            with open(cfg, "w") as f:
+                f.write("global:\n  scrape_interval: 1h\n")
+            self.argv = ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={self.data}",
+                         f"--web.listen-address=127.0.0.1:{self.port}",
+                         "--web.enable-remote-write-receiver", "--log.level=warn"]
+            self.ready = "/-/ready"
+        elif name == "victoria-metrics":
+            self.argv = ["victoria-metrics", f"-httpListenAddr=127.0.0.1:{self.port}",
+                         f"-storageDataPath={self.data}", "-search.latencyOffset=0s",
+                         "-loggerLevel=ERROR"]
+            self.ready = "/health"
+        else:
+            raise SystemExit(f"unknown peer {name}")
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(work, name + ".log"), "w"))
+        wait_ready(self.url(self.ready))
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def flush(self):
+        """Makes the data durable in its long-term form; returns how."""
+        if self.name == "victoria-metrics":
+            http_get(self.url("/internal/force_flush"))
+            time.sleep(2)
+            return "/internal/force_flush, then 2 s"
+        # Prometheus cuts blocks from the head by itself once it spans more
+        # than 3 h; what remains is in the WAL and chunks_head. Stop it to
+        # close the WAL cleanly.
+        return "its own head compaction (head > 1.5 x 2 h), measured after a clean stop"
+
+    def query(self, q, t=None, start=None, end=None, step=None):
+        params = {"query": q}
+        path = "/api/v1/query"
+        if start is not None:
+            path = "/api/v1/query_range"
+            params.update(start=start, end=end, step=step)
+        else:
+            params["time"] = t
+        t0 = time.perf_counter()
+        status, body = http_get(self.url(path + "?" + urllib.parse.urlencode(params)))
+        return time.perf_counter() - t0, json.loads(body)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def normalise(result):
+    """Comparable form of a query result: {labels: [(t, value)]} rounded."""
+    out = {}
+    data = result.get("data", {})
+    for series in data.get("result", []):
+        key = tuple(sorted(series.get("metric", {}).items()))
+        values = series.get("values") or [series.get("value")]
+        out[key] = [(round(float(t), 3), round(float(v), 6)) for t, v in values if v is not None]
+    return out
+
+
+def run(size, peers, markdown):
+    hosts, per_host, span = SIZES[size]
+    now = int(time.time())
+    start_ms = (now - span) // 15 * 15 * 1000
+    work = tempfile.mkdtemp(prefix="strata-compare-")
+    rows = []
+    answers = {}
+    try:
+        for name in peers:
+            peer = Peer(name, work)
+            cpu0 = proc_cpu_seconds(peer.proc.pid)
+            cmd = [LOADGEN, f"--target=127.0.0.1:{peer.port}", f"--hosts={hosts}",
+                   f"--series-per-host={per_host}", f"--span-s={span}", f"--start={start_ms}",
+                   "--connections=4", "--samples-per-request=5000"]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"loadgen against {name} failed:\n{out.stdout}\n{out.stderr}")
+            stats = {}
+            for line in out.stdout.splitlines():
+                if line.startswith("loadgen:"):
+                    parts = line.split()
+                    stats["series"] = int(parts[1])
+                    stats["samples"] = int(parts[3])
+                if line.startswith("send:"):
+                    stats["rate"] = float(line.split(",")[1].split()[0]) * 1e6
+            cpu = proc_cpu_seconds(peer.proc.pid) - cpu0
+            rss = proc_peak_rss_bytes(peer.proc.pid)
+            how = peer.flush()
+            end = start_ms // 1000 + span
+            latencies = []
+            answers[name] = {}
+            for q in QUERIES:
+                inst, rng = [], []
+                for _ in range(5):
+                    dt, res = peer.query(q, t=end)
+                    inst.append(dt)
+                    dr, res_range = peer.query(q, start=end - span, end=end, step=60)
+                    rng.append(dr)
+                answers[name][q] = (normalise(res), normalise(res_range))
+                latencies.append((statistics.median(inst), statistics.median(rng)))
+            peer.stop()
+            disk = dir_bytes(peer.data)
+            rows.append({"peer": name, "how": how, "cpu": cpu, "rss": rss, "disk": disk,
+                         "latencies": latencies, **stats})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    reference = answers.get("prometheus")
+    lines = [f"### Side-by-side, size `{size}` ({time.strftime('%Y-%m-%d', time.gmtime())})", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+             f"command: `bench/compare/compare.py --size {size}`", "",
+             "| | " + " | ".join(r["peer"] for r in rows) + " |",
+             "|---|" + "---|" * len(rows)]
+
+    def row(label, fn):
+        lines.append(f"| {label} | " + " | ".join(fn(r) for r in rows) + " |")
+
+    row("active series", lambda r: f"{r['series']:,}")
+    row("samples", lambda r: f"{r['samples']:,}")
+    row("ingest, samples/s", lambda r: f"{r['rate']:,.0f}")
+    row("CPU s per M samples", lambda r: f"{r['cpu'] / r['samples'] * 1e6:.2f}")
+    row("peak RSS", lambda r: f"{r['rss'] / 2**20:.0f} MiB")
+    row("peak RSS per series", lambda r: f"{r['rss'] / r['series']:,.0f} B")
+    row("disk bytes per sample", lambda r: f"{r['disk'] / r['samples']:.2f}")
+    for i, q in enumerate(QUERIES):
+        row(f"`{q}` instant / range", lambda r, i=i: f"{r['latencies'][i][0] * 1e3:.1f} / "
+                                                       f"{r['latencies'][i][1] * 1e3:.1f} ms")
+    if reference:
+        row("results equal Prometheus'", lambda r: "reference" if r["peer"] == "prometheus" else
+            f"{sum(answers[r['peer']][q] == reference[q] for q in QUERIES)}/{len(QUERIES)} queries")
+    lines.append("")
+    lines.append("How each was flushed: " + "; ".join(f"{r['peer']}: {r['how']}" for r in rows) + ".")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if markdown:
+        with open(markdown, "a") as f:
+            f.write("\n" + text)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--size", choices=SIZES, default="small")
+    ap.add_argument("--peers", default="prometheus,victoria-metrics")
+    ap.add_argument("--markdown", help="append the table to this file")
+    args = ap.parse_args()
+    if not os.path.exists(LOADGEN):
+        raise SystemExit(f"{LOADGEN} missing: build first (scripts/test.sh or cmake --build build)")
+    run(args.size, args.peers.split(","), args.markdown)
+
+
+if __name__ == "__main__":
+    main()
