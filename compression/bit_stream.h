@@ -19,6 +19,32 @@
 
 namespace strata::compression {
 
+// A write position in a buffer with room reserved: the hot encoding loop
+// keeps its bit position in a register this way (stores through uint8_t*
+// may alias any member, so a member position would be reloaded after
+// every store). Obtained from BitWriter::Cursor and handed back with
+// BitWriter::Commit.
+class BitCursor {
+ public:
+  BitCursor(uint8_t* data, uint64_t pos) : data_(data), pos_(pos) {}
+
+  // Appends the low `nbits` bits of `v`. REQUIRES: 1 <= nbits <= 64, within
+  // the reserved room.
+  void Put(uint64_t v, unsigned nbits) {
+    v <<= 64 - nbits;
+    uint8_t* b = data_ + (pos_ >> 3);
+    const unsigned o = pos_ & 7;
+    StoreBE64(b, LoadBE64(b) | (v >> o));
+    if (o + nbits > 64) b[8] |= static_cast<uint8_t>((v << (64 - o)) >> 56);
+    pos_ += nbits;
+  }
+  uint64_t pos() const { return pos_; }
+
+ private:
+  uint8_t* data_;
+  uint64_t pos_;
+};
+
 class BitWriter {
  public:
   BitWriter() = default;
@@ -43,6 +69,14 @@ class BitWriter {
     const size_t need = ((bit_length_ + nbits) >> 3) + 9;
     if (buf_.size() < need) Grow(need);
   }
+
+  // A cursor at the end of the stream with room for `nbits` more bits.
+  // Nothing else may write until Commit(cursor).
+  BitCursor Cursor(size_t nbits) {
+    Reserve(nbits);
+    return BitCursor(buf_.data(), bit_length_);
+  }
+  void Commit(const BitCursor& c) { bit_length_ = c.pos(); }
 
   // WriteBits without the capacity check.
   // REQUIRES: 1 <= nbits <= 64, and a Reserve() that covers this write.

@@ -46,6 +46,41 @@ StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {
   return c;
 }
 
+[[gnu::always_inline]] inline void XorChunk::WriteValue(BitCursor& c, uint64_t vbits, uint64_t code,
+                                                        unsigned n) {
+  const uint64_t delta = vbits ^ value_bits_;
+  if (delta == 0) {
+    c.Put(code << 1, n + 1);  // '0'
+    empty_last_byte_ = false;
+    return;
+  }
+  unsigned leading = std::countl_zero(delta);
+  const unsigned trailing = std::countr_zero(delta);
+  if (leading >= 32) leading = 31;  // the field has 5 bits
+  unsigned sig;
+  if (leading_ != 0xff && leading >= leading_ && trailing >= trailing_) {
+    // '10' + the significant bits within the previous window.
+    sig = 64 - leading_ - trailing_;
+    const uint64_t bits = delta >> trailing_;
+    if (n + 2 + sig < 64) {
+      c.Put((code << (2 + sig)) | (0b10ull << sig) | bits, n + 2 + sig);
+    } else {
+      c.Put((code << 2) | 0b10, n + 2);
+      c.Put(bits, sig);
+    }
+  } else {
+    // '11' + 5 bits of leading zeros + 6 bits of significant-bit count;
+    // 64 significant bits are written as 0, which cannot otherwise occur.
+    leading_ = static_cast<uint8_t>(leading);
+    trailing_ = static_cast<uint8_t>(trailing);
+    sig = 64 - leading - trailing;
+    const uint64_t header = (0b11ull << 11) | (uint64_t{leading} << 6) | (sig & 63);
+    c.Put((code << 13) | header, n + 13);
+    c.Put(delta >> trailing, sig);
+  }
+  empty_last_byte_ = sig % 8 == 0 && c.pos() % 8 == 0;
+}
+
 Status XorChunk::Append(int64_t timestamp_ms, double value) {
   const uint32_t num = num_samples();
   if (num >= kXorMaxSamples) {
@@ -67,9 +102,10 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
   } else if (num == 1) {
     uint8_t buf[kMaxVarintLen64];
     const size_t n = EncodeUvarint(buf, t_delta);
-    writer_.Reserve(8 * n + 13 + 64);
-    for (size_t i = 0; i < n; ++i) writer_.WriteBitsReserved(buf[i], 8);
-    WriteValue(vbits, 0, 0);
+    BitCursor c = writer_.Cursor(8 * n + 13 + 64);
+    for (size_t i = 0; i < n; ++i) c.Put(buf[i], 8);
+    WriteValue(c, vbits, 0, 0);
+    writer_.Commit(c);
   } else {
     AppendSteady(t_delta, vbits);
   }
@@ -83,7 +119,7 @@ Status XorChunk::Append(int64_t timestamp_ms, double value) {
 // The third and later samples: the delta of delta's bucket and the XOR
 // value, merged into as few writes as possible.
 void XorChunk::AppendSteady(uint64_t t_delta, uint64_t vbits) {
-  writer_.Reserve(4 + 64 + 13 + 64);  // the most one sample takes
+  BitCursor c = writer_.Cursor(4 + 64 + 13 + 64);  // the most one sample takes
   const int64_t dod = static_cast<int64_t>(t_delta - t_delta_);
   const uint64_t u = static_cast<uint64_t>(dod);
   uint64_t code = 0;  // pending bits, written together with the value
@@ -100,45 +136,12 @@ void XorChunk::AppendSteady(uint64_t t_delta, uint64_t vbits) {
     code = (0b1110ull << 20) | (u & Mask(20));
     n = 4 + 20;
   } else {
-    writer_.WriteBitsReserved(0b1111, 4);
-    writer_.WriteBitsReserved(u, 64);
+    c.Put(0b1111, 4);
+    c.Put(u, 64);
     n = 0;
   }
-  WriteValue(vbits, code, n);
-}
-
-void XorChunk::WriteValue(uint64_t vbits, uint64_t code, unsigned n) {
-  const uint64_t delta = vbits ^ value_bits_;
-  if (delta == 0) {
-    writer_.WriteBitsReserved(code << 1, n + 1);  // '0'
-    empty_last_byte_ = false;
-    return;
-  }
-  unsigned leading = std::countl_zero(delta);
-  const unsigned trailing = std::countr_zero(delta);
-  if (leading >= 32) leading = 31;  // the field has 5 bits
-  unsigned sig;
-  if (leading_ != 0xff && leading >= leading_ && trailing >= trailing_) {
-    // '10' + the significant bits within the previous window.
-    sig = 64 - leading_ - trailing_;
-    const uint64_t bits = delta >> trailing_;
-    if (n + 2 + sig < 64) {
-      writer_.WriteBitsReserved((code << (2 + sig)) | (0b10ull << sig) | bits, n + 2 + sig);
-    } else {
-      writer_.WriteBitsReserved((code << 2) | 0b10, n + 2);
-      writer_.WriteBitsReserved(bits, sig);
-    }
-  } else {
-    // '11' + 5 bits of leading zeros + 6 bits of significant-bit count;
-    // 64 significant bits are written as 0, which cannot otherwise occur.
-    leading_ = static_cast<uint8_t>(leading);
-    trailing_ = static_cast<uint8_t>(trailing);
-    sig = 64 - leading - trailing;
-    const uint64_t header = (0b11ull << 11) | (uint64_t{leading} << 6) | (sig & 63);
-    writer_.WriteBitsReserved((code << 13) | header, n + 13);
-    writer_.WriteBitsReserved(delta >> trailing, sig);
-  }
-  empty_last_byte_ = sig % 8 == 0 && writer_.bit_length() % 8 == 0;
+  WriteValue(c, vbits, code, n);
+  writer_.Commit(c);
 }
 
 namespace {

@@ -68,8 +68,8 @@ class XorChunk {
  private:
   void AppendSteady(uint64_t t_delta, uint64_t value_bits);
   // Writes `value_bits` XOR-encoded, preceded by the `n` pending bits of
-  // `code`. REQUIRES: room reserved for n + 13 + 64 bits.
-  void WriteValue(uint64_t value_bits, uint64_t code, unsigned n);
+  // `code`, at cursor `c`. REQUIRES: room reserved for n + 13 + 64 bits.
+  void WriteValue(BitCursor& c, uint64_t value_bits, uint64_t code, unsigned n);
 
   BitWriter writer_;
   int64_t t_ = 0;
