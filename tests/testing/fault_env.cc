@@ -1,0 +1,200 @@
+// FaultEnv (see fault_env.h).
+#include "tests/testing/fault_env.h"
+
+#include <utility>
+
+#include "base/strings.h"
+
+namespace strata::testing {
+
+// A file written through the FaultEnv: applies its faults, then forwards.
+class FaultEnv::File final : public WritableFile {
+ public:
+  File(FaultEnv& env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    auto [n, status] = env_.AdmitAppend(data.size());
+    if (n > 0) {
+      Status s = base_->Append(data.substr(0, n));
+      if (!s.ok()) return s;
+    }
+    return status;
+  }
+  Status Flush() override {
+    Status s = env_.CheckWrite();
+    return s.ok() && env_.active() ? base_->Flush() : s;
+  }
+  Status Sync() override {
+    Status s = env_.CheckWrite();
+    if (!s.ok() || !env_.active()) return s;
+    s = base_->Sync();
+    if (s.ok()) env_.RecordSync(path_, base_->size());
+    return s;
+  }
+  Status Close() override {
+    // After a crash the final flush must not reach the base file.
+    if (!env_.active()) return absl::OkStatus();
+    return base_->Close();
+  }
+  uint64_t size() const override { return base_->size(); }
+
+ private:
+  FaultEnv& env_;
+  const std::string path_;
+  const std::unique_ptr<WritableFile> base_;
+};
+
+FaultEnv::FaultEnv(Env& base) : base_(base) {}
+
+void FaultEnv::SetActive(bool active) {
+  absl::MutexLock l(&mu_);
+  active_ = active;
+}
+
+bool FaultEnv::active() {
+  absl::MutexLock l(&mu_);
+  return active_;
+}
+
+void FaultEnv::SetWriteError(Status status) {
+  absl::MutexLock l(&mu_);
+  write_error_ = std::move(status);
+}
+
+void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
+  absl::MutexLock l(&mu_);
+  disk_left_ = bytes;
+}
+
+std::pair<uint64_t, Status> FaultEnv::AdmitAppend(uint64_t n) {
+  absl::MutexLock l(&mu_);
+  if (!write_error_.ok()) return {0, write_error_};
+  if (!active_) return {0, absl::OkStatus()};
+  if (!disk_left_) return {n, absl::OkStatus()};
+  if (n <= *disk_left_) {
+    *disk_left_ -= n;
+    return {n, absl::OkStatus()};
+  }
+  const uint64_t fits = *disk_left_;
+  *disk_left_ = 0;
+  return {fits, absl::ResourceExhaustedError("write: No space left on device (disk full)")};
+}
+
+Status FaultEnv::CheckWrite() {
+  absl::MutexLock l(&mu_);
+  return write_error_;
+}
+
+void FaultEnv::RecordSync(const std::string& path, uint64_t size) {
+  absl::MutexLock l(&mu_);
+  files_[path].synced_bytes = size;
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultEnv::Wrap(const std::string& path,
+                                                       StatusOr<std::unique_ptr<WritableFile>> file,
+                                                       bool created) {
+  if (!file.ok()) return file.status();
+  absl::MutexLock l(&mu_);
+  FileState& state = files_[path];
+  if (created) state = FileState{};
+  return std::unique_ptr<WritableFile>(new File(*this, path, *std::move(file)));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path) {
+  const bool existed = base_.FileExists(path);
+  auto file = Wrap(path, base_.NewWritableFile(path), true);
+  if (file.ok() && existed) {
+    absl::MutexLock l(&mu_);
+    files_[path].entry_synced = true;  // truncated in place: the entry was there
+  }
+  return file;
+}
+
+StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::string& path) {
+  const bool existed = base_.FileExists(path);
+  auto size = existed ? base_.GetFileSize(path) : StatusOr<uint64_t>(0);
+  auto file = Wrap(path, base_.NewAppendableFile(path), !existed);
+  if (file.ok() && existed && size.ok()) {
+    absl::MutexLock l(&mu_);
+    // A file that existed before is taken as durable up to its size.
+    files_[path] = FileState{*size, true};
+  }
+  return file;
+}
+
+Status FaultEnv::RemoveFile(const std::string& path) {
+  {
+    absl::MutexLock l(&mu_);
+    files_.erase(path);
+  }
+  return base_.RemoveFile(path);
+}
+
+Status FaultEnv::RemoveAll(const std::string& path) {
+  {
+    absl::MutexLock l(&mu_);
+    std::erase_if(
+        files_, [&](const auto& e) { return e.first == path || e.first.starts_with(path + "/"); });
+  }
+  return base_.RemoveAll(path);
+}
+
+Status FaultEnv::Rename(const std::string& from, const std::string& to) {
+  Status s = base_.Rename(from, to);
+  if (!s.ok()) return s;
+  absl::MutexLock l(&mu_);
+  std::map<std::string, FileState> moved;
+  std::erase_if(files_, [&](const auto& e) {
+    if (e.first != from && !e.first.starts_with(from + "/")) return false;
+    moved[to + e.first.substr(from.size())] = e.second;
+    return true;
+  });
+  for (auto& [path, state] : moved) files_[path] = state;
+  return absl::OkStatus();
+}
+
+Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
+  Status s = base_.Truncate(path, size);
+  if (!s.ok()) return s;
+  absl::MutexLock l(&mu_);
+  if (auto it = files_.find(path); it != files_.end() && it->second.synced_bytes > size) {
+    it->second.synced_bytes = size;
+  }
+  return absl::OkStatus();
+}
+
+Status FaultEnv::SyncDir(const std::string& dir) {
+  Status s = base_.SyncDir(dir);
+  if (!s.ok()) return s;
+  absl::MutexLock l(&mu_);
+  if (!active_) return absl::OkStatus();
+  for (auto& [path, state] : files_) {
+    if (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/' &&
+        path.find('/', dir.size() + 1) == std::string::npos) {
+      state.entry_synced = true;
+    }
+  }
+  return absl::OkStatus();
+}
+
+Status FaultEnv::DropUnsyncedData() {
+  std::map<std::string, FileState> files;
+  {
+    absl::MutexLock l(&mu_);
+    files.swap(files_);
+  }
+  for (const auto& [path, state] : files) {
+    if (!base_.FileExists(path)) continue;
+    Status s =
+        state.entry_synced ? base_.Truncate(path, state.synced_bytes) : base_.RemoveFile(path);
+    if (!s.ok()) return s;
+  }
+  absl::MutexLock l(&mu_);
+  for (const auto& [path, state] : files) {
+    if (state.entry_synced) files_[path] = FileState{state.synced_bytes, true};
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::testing
