@@ -77,6 +77,7 @@ int RunChunkStats(const std::vector<std::string>& args) {
   int64_t hosts = 20;
   int64_t samples_per_series = 480;
   int64_t seed = 1;
+  bool jitter = true;
   FlagParser flags("strata chunk-stats [flags]",
                    "Generates the series of monitored hosts (node_exporter, HTTP latency "
                    "histograms,\ndatabase and cache metrics at a 15 s interval), encodes them "
@@ -86,6 +87,7 @@ int RunChunkStats(const std::vector<std::string>& args) {
   flags.Int("hosts", &hosts, "hosts in the mix (about 600 series each)");
   flags.Int("samples", &samples_per_series, "samples per series (480 = 2 h at 15 s)");
   flags.Int("seed", &seed, "random seed");
+  flags.Bool("jitter", &jitter, "scrape timestamps drift off the schedule as in practice");
   auto positional = flags.Parse(args);
   if (!positional.ok() || !positional->empty() || hosts < 1 || samples_per_series < 1) {
     std::fprintf(
@@ -119,7 +121,8 @@ int RunChunkStats(const std::vector<std::string>& args) {
   for (int64_t h = 0; h < hosts; ++h) {
     for (const workload::SeriesSpec& spec : workload::HostSeries(static_cast<int>(h))) {
       workload::SeriesGenerator gen(spec.shape, spec.scale,
-                                    static_cast<uint64_t>(seed) * 7919 + series++, 1700000000000);
+                                    static_cast<uint64_t>(seed) * 7919 + series++, 1700000000000,
+                                    15000, jitter);
       std::vector<workload::Sample> samples(static_cast<size_t>(samples_per_series));
       for (auto& s : samples) s = gen.Next();
       if (!Measure(samples, &mix)) {

@@ -58,12 +58,13 @@ std::string_view ShapeName(Shape shape) {
 }
 
 SeriesGenerator::SeriesGenerator(Shape shape, double scale, uint64_t seed, int64_t start_ms,
-                                 int64_t interval_ms)
+                                 int64_t interval_ms, bool jitter)
     : shape_(shape),
       scale_(scale > 0 ? scale : DefaultScale(shape)),
       rng_(seed),
       scheduled_ms_(start_ms),
-      interval_ms_(interval_ms) {
+      interval_ms_(interval_ms),
+      jitter_(jitter) {
   std::uniform_real_distribution<double> u(0, 1);
   switch (shape_) {
     case Shape::kConstant:
@@ -95,7 +96,7 @@ Sample SeriesGenerator::Next() {
   } else if (r < 0.055) {
     jitter = static_cast<int64_t>(std::lround(u(rng_) * 80));
   }
-  if (std::llabs(jitter) <= kTimestampToleranceMs) jitter = 0;
+  if (!jitter_ || std::llabs(jitter) <= kTimestampToleranceMs) jitter = 0;
   Sample s{scheduled_ms_ + jitter, NextValue()};
   scheduled_ms_ += interval_ms_;
   return s;

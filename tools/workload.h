@@ -59,8 +59,10 @@ std::vector<SeriesSpec> HostSeries(int host, int cores = 2);
 // Produces the samples of one series.
 class SeriesGenerator {
  public:
+  // `jitter`: whether scrapes drift off the schedule as described above;
+  // without it every timestamp is exactly on the interval.
   SeriesGenerator(Shape shape, double scale, uint64_t seed, int64_t start_ms,
-                  int64_t interval_ms = 15000);
+                  int64_t interval_ms = 15000, bool jitter = true);
 
   Sample Next();
 
@@ -72,6 +74,7 @@ class SeriesGenerator {
   std::mt19937_64 rng_;
   int64_t scheduled_ms_;
   int64_t interval_ms_;
+  bool jitter_;
   double value_;
 };
 
