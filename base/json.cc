@@ -25,6 +25,15 @@ StatusOr<int64_t> JsonValue::AsInt64() const {
   return v;
 }
 
+StatusOr<uint64_t> JsonValue::AsUint64() const {
+  uint64_t v;
+  if (type_ != Type::kNumber || text_[0] == '-' || !absl::SimpleAtoi(ToAbsl(text_), &v)) {
+    return absl::InvalidArgumentError(StrCat("expected an unsigned integer, got ",
+                                             type_ == Type::kNumber ? text_ : "a non-number"));
+  }
+  return v;
+}
+
 class JsonParser {
  public:
   JsonParser(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}

@@ -45,6 +45,8 @@ class JsonValue {
   // A number that is an integer within int64, parsed from its text.
   // Fails with InvalidArgument otherwise.
   [[nodiscard]] StatusOr<int64_t> AsInt64() const;
+  // A number that is an integer within uint64 (no sign), from its text.
+  [[nodiscard]] StatusOr<uint64_t> AsUint64() const;
 
  private:
   friend class JsonParser;

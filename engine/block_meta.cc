@@ -84,6 +84,14 @@ StatusOr<int64_t> Int(const JsonValue& obj, std::string_view field, bool require
   return n;
 }
 
+StatusOr<uint64_t> Uint(const JsonValue& obj, std::string_view field) {
+  const JsonValue* v = obj.Find(field);
+  if (v == nullptr) return 0;  // omitempty
+  StatusOr<uint64_t> n = v->AsUint64();
+  if (!n.ok()) return Annotate(n.status(), StrCat("meta.json: field \"", field, "\""));
+  return n;
+}
+
 StatusOr<Ulid> UlidField(const JsonValue& obj, std::string_view field) {
   const JsonValue* v = obj.Find(field);
   if (v == nullptr) return Missing(field);
@@ -185,12 +193,10 @@ StatusOr<BlockMeta> DecodeBlockMeta(std::string_view json) {
   STRATA_ASSIGN_OR_RETURN(m.min_time_ms, Int(root, "minTime", true));
   STRATA_ASSIGN_OR_RETURN(m.max_time_ms, Int(root, "maxTime", true));
   if (const JsonValue* stats = root.Find("stats"); stats != nullptr) {
-    STRATA_ASSIGN_OR_RETURN(const int64_t samples, Int(*stats, "numSamples", false));
-    STRATA_ASSIGN_OR_RETURN(const int64_t series, Int(*stats, "numSeries", false));
-    STRATA_ASSIGN_OR_RETURN(const int64_t chunks, Int(*stats, "numChunks", false));
-    STRATA_ASSIGN_OR_RETURN(const int64_t tombstones, Int(*stats, "numTombstones", false));
-    m.stats = {static_cast<uint64_t>(samples), static_cast<uint64_t>(series),
-               static_cast<uint64_t>(chunks), static_cast<uint64_t>(tombstones)};
+    STRATA_ASSIGN_OR_RETURN(m.stats.num_samples, Uint(*stats, "numSamples"));
+    STRATA_ASSIGN_OR_RETURN(m.stats.num_series, Uint(*stats, "numSeries"));
+    STRATA_ASSIGN_OR_RETURN(m.stats.num_chunks, Uint(*stats, "numChunks"));
+    STRATA_ASSIGN_OR_RETURN(m.stats.num_tombstones, Uint(*stats, "numTombstones"));
   }
   const JsonValue* compaction = root.Find("compaction");
   if (compaction == nullptr) return Missing("compaction");

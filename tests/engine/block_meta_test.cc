@@ -94,6 +94,13 @@ TEST(BlockMetaTest, BadFilesAreReportedWithTheField) {
                 .status()
                 .message(),
             "meta.json: field \"minTime\": expected an integer, got a non-number");
+  // Found by the fuzzer: a negative count must not wrap to a huge one.
+  EXPECT_EQ(DecodeBlockMeta(R"({"version": 1, "ulid": "01M7YPV46F54AXX6DEH8JV1N2G", "minTime": 0,
+                                "maxTime": 1, "stats": {"numSamples": -5778},
+                                "compaction": {"level": 1}})")
+                .status()
+                .message(),
+            "meta.json: field \"numSamples\": expected an unsigned integer, got -5778");
 }
 
 TEST(BlockMetaTest, ReadErrorsCarryThePath) {
