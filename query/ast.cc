@@ -6,51 +6,79 @@ namespace strata::query {
 
 std::string_view ValueTypeName(ValueType t) {
   switch (t) {
-    case ValueType::kNone: return "none";
-    case ValueType::kScalar: return "scalar";
-    case ValueType::kVector: return "vector";
-    case ValueType::kMatrix: return "matrix";
-    case ValueType::kString: return "string";
+    case ValueType::kNone:
+      return "none";
+    case ValueType::kScalar:
+      return "scalar";
+    case ValueType::kVector:
+      return "vector";
+    case ValueType::kMatrix:
+      return "matrix";
+    case ValueType::kString:
+      return "string";
   }
   return "none";
 }
 
 std::string_view DocumentedTypeName(ValueType t) {
   switch (t) {
-    case ValueType::kVector: return "instant vector";
-    case ValueType::kMatrix: return "range vector";
-    default: return ValueTypeName(t);
+    case ValueType::kVector:
+      return "instant vector";
+    case ValueType::kMatrix:
+      return "range vector";
+    default:
+      return ValueTypeName(t);
   }
 }
 
 std::string_view MatchTypeString(MatchType t) {
   switch (t) {
-    case MatchType::kEqual: return "=";
-    case MatchType::kNotEqual: return "!=";
-    case MatchType::kRegexMatch: return "=~";
-    case MatchType::kRegexNoMatch: return "!~";
+    case MatchType::kEqual:
+      return "=";
+    case MatchType::kNotEqual:
+      return "!=";
+    case MatchType::kRegexMatch:
+      return "=~";
+    case MatchType::kRegexNoMatch:
+      return "!~";
   }
   return "=";
 }
 
 std::string_view BinaryOpString(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "^";
-    case BinaryOp::kAtan2: return "atan2";
-    case BinaryOp::kEql: return "==";
-    case BinaryOp::kNeq: return "!=";
-    case BinaryOp::kGtr: return ">";
-    case BinaryOp::kLss: return "<";
-    case BinaryOp::kGte: return ">=";
-    case BinaryOp::kLte: return "<=";
-    case BinaryOp::kAnd: return "and";
-    case BinaryOp::kOr: return "or";
-    case BinaryOp::kUnless: return "unless";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "^";
+    case BinaryOp::kAtan2:
+      return "atan2";
+    case BinaryOp::kEql:
+      return "==";
+    case BinaryOp::kNeq:
+      return "!=";
+    case BinaryOp::kGtr:
+      return ">";
+    case BinaryOp::kLss:
+      return "<";
+    case BinaryOp::kGte:
+      return ">=";
+    case BinaryOp::kLte:
+      return "<=";
+    case BinaryOp::kAnd:
+      return "and";
+    case BinaryOp::kOr:
+      return "or";
+    case BinaryOp::kUnless:
+      return "unless";
   }
   return "+";
 }
@@ -63,25 +91,37 @@ bool IsSetOperator(BinaryOp op) {
 
 std::string_view AggregateOpString(AggregateOp op) {
   switch (op) {
-    case AggregateOp::kAvg: return "avg";
-    case AggregateOp::kBottomk: return "bottomk";
-    case AggregateOp::kCount: return "count";
-    case AggregateOp::kCountValues: return "count_values";
-    case AggregateOp::kGroup: return "group";
-    case AggregateOp::kMax: return "max";
-    case AggregateOp::kMin: return "min";
-    case AggregateOp::kQuantile: return "quantile";
-    case AggregateOp::kStddev: return "stddev";
-    case AggregateOp::kStdvar: return "stdvar";
-    case AggregateOp::kSum: return "sum";
-    case AggregateOp::kTopk: return "topk";
+    case AggregateOp::kAvg:
+      return "avg";
+    case AggregateOp::kBottomk:
+      return "bottomk";
+    case AggregateOp::kCount:
+      return "count";
+    case AggregateOp::kCountValues:
+      return "count_values";
+    case AggregateOp::kGroup:
+      return "group";
+    case AggregateOp::kMax:
+      return "max";
+    case AggregateOp::kMin:
+      return "min";
+    case AggregateOp::kQuantile:
+      return "quantile";
+    case AggregateOp::kStddev:
+      return "stddev";
+    case AggregateOp::kStdvar:
+      return "stdvar";
+    case AggregateOp::kSum:
+      return "sum";
+    case AggregateOp::kTopk:
+      return "topk";
   }
   return "sum";
 }
 
 bool HasParam(AggregateOp op) {
-  return op == AggregateOp::kTopk || op == AggregateOp::kBottomk ||
-         op == AggregateOp::kQuantile || op == AggregateOp::kCountValues;
+  return op == AggregateOp::kTopk || op == AggregateOp::kBottomk || op == AggregateOp::kQuantile ||
+         op == AggregateOp::kCountValues;
 }
 
 ValueType BinaryExpr::type() const {

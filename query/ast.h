@@ -38,17 +38,40 @@ struct LabelMatcher {
 };
 
 enum class BinaryOp {
-  kAdd, kSub, kMul, kDiv, kMod, kPow, kAtan2,
-  kEql, kNeq, kGtr, kLss, kGte, kLte,
-  kAnd, kOr, kUnless,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kAtan2,
+  kEql,
+  kNeq,
+  kGtr,
+  kLss,
+  kGte,
+  kLte,
+  kAnd,
+  kOr,
+  kUnless,
 };
 std::string_view BinaryOpString(BinaryOp op);  // "+", "==", "and", ...
 bool IsComparison(BinaryOp op);
 bool IsSetOperator(BinaryOp op);
 
 enum class AggregateOp {
-  kAvg, kBottomk, kCount, kCountValues, kGroup, kMax, kMin,
-  kQuantile, kStddev, kStdvar, kSum, kTopk,
+  kAvg,
+  kBottomk,
+  kCount,
+  kCountValues,
+  kGroup,
+  kMax,
+  kMin,
+  kQuantile,
+  kStddev,
+  kStdvar,
+  kSum,
+  kTopk,
 };
 std::string_view AggregateOpString(AggregateOp op);  // "sum", "topk", ...
 // topk, bottomk, quantile and count_values take a parameter first.
@@ -62,8 +85,16 @@ enum class AtPreprocessor { kNone, kStart, kEnd };
 enum class Cardinality { kOneToOne, kManyToOne, kOneToMany, kManyToMany };
 
 enum class ExprKind {
-  kNumberLiteral, kStringLiteral, kVectorSelector, kMatrixSelector, kSubquery,
-  kCall, kAggregate, kBinary, kUnary, kParen,
+  kNumberLiteral,
+  kStringLiteral,
+  kVectorSelector,
+  kMatrixSelector,
+  kSubquery,
+  kCall,
+  kAggregate,
+  kBinary,
+  kUnary,
+  kParen,
 };
 
 class Expr {
@@ -98,7 +129,7 @@ struct StringLiteral final : Expr {
 
 // Fields shared by the nodes that take `offset` and `@`.
 struct TimeModifiers {
-  int64_t offset_ms = 0;  // as written; negative for "offset -5m"
+  int64_t offset_ms = 0;         // as written; negative for "offset -5m"
   std::optional<int64_t> at_ms;  // "@ <seconds>", rounded to milliseconds
   AtPreprocessor at_preprocessor = AtPreprocessor::kNone;
   bool has_at() const { return at_ms.has_value() || at_preprocessor != AtPreprocessor::kNone; }

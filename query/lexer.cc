@@ -99,15 +99,24 @@ bool IsKeyword(TokenType t) { return t >= TokenType::kBool && t <= TokenType::kW
 
 std::string DescribeToken(const Token& t) {
   switch (t.type) {
-    case TokenType::kEof: return "end of input";
-    case TokenType::kError: return StrCat("error ", t.text);
-    case TokenType::kComment: return StrCat("comment ", QuoteTruncated(t.text));
-    case TokenType::kIdentifier: return StrCat("identifier ", Quote(t.text));
-    case TokenType::kMetricIdentifier: return StrCat("metric identifier ", Quote(t.text));
-    case TokenType::kString: return StrCat("string ", QuoteTruncated(t.text));
-    case TokenType::kNumber: return StrCat("number ", QuoteTruncated(t.text));
-    case TokenType::kDuration: return StrCat("duration ", QuoteTruncated(t.text));
-    default: break;
+    case TokenType::kEof:
+      return "end of input";
+    case TokenType::kError:
+      return StrCat("error ", t.text);
+    case TokenType::kComment:
+      return StrCat("comment ", QuoteTruncated(t.text));
+    case TokenType::kIdentifier:
+      return StrCat("identifier ", Quote(t.text));
+    case TokenType::kMetricIdentifier:
+      return StrCat("metric identifier ", Quote(t.text));
+    case TokenType::kString:
+      return StrCat("string ", QuoteTruncated(t.text));
+    case TokenType::kNumber:
+      return StrCat("number ", QuoteTruncated(t.text));
+    case TokenType::kDuration:
+      return StrCat("duration ", QuoteTruncated(t.text));
+    default:
+      break;
   }
   if (IsOperator(t.type)) return StrCat("<op:", t.text, ">");
   if (IsAggregator(t.type)) return StrCat("<aggr:", t.text, ">");
@@ -169,14 +178,22 @@ Token Lexer::LexStatement() {
   }
   const int c = static_cast<unsigned char>(input_[pos_++]);
   switch (c) {
-    case ',': return Emit(TokenType::kComma);
-    case '*': return Emit(TokenType::kMul);
-    case '/': return Emit(TokenType::kDiv);
-    case '%': return Emit(TokenType::kMod);
-    case '+': return Emit(TokenType::kAdd);
-    case '-': return Emit(TokenType::kSub);
-    case '^': return Emit(TokenType::kPow);
-    case '@': return Emit(TokenType::kAt);
+    case ',':
+      return Emit(TokenType::kComma);
+    case '*':
+      return Emit(TokenType::kMul);
+    case '/':
+      return Emit(TokenType::kDiv);
+    case '%':
+      return Emit(TokenType::kMod);
+    case '+':
+      return Emit(TokenType::kAdd);
+    case '-':
+      return Emit(TokenType::kSub);
+    case '^':
+      return Emit(TokenType::kPow);
+    case '@':
+      return Emit(TokenType::kAt);
     case '=':
       if (Accept("=")) return Emit(TokenType::kEqlc);
       if (Peek() == '~') return Error("unexpected character after '=': '~'");
@@ -188,11 +205,15 @@ Token Lexer::LexStatement() {
         return Error(StrCat("unexpected character after '!': ", QuoteRune(r)));
       }
       return Emit(TokenType::kNeq);
-    case '<': return Emit(Accept("=") ? TokenType::kLte : TokenType::kLss);
-    case '>': return Emit(Accept("=") ? TokenType::kGte : TokenType::kGtr);
+    case '<':
+      return Emit(Accept("=") ? TokenType::kLte : TokenType::kLss);
+    case '>':
+      return Emit(Accept("=") ? TokenType::kGte : TokenType::kGtr);
     case '"':
-    case '\'': return LexString(static_cast<char>(c));
-    case '`': return LexRawString();
+    case '\'':
+      return LexString(static_cast<char>(c));
+    case '`':
+      return LexRawString();
     case '(':
       ++paren_depth_;
       return Emit(TokenType::kLeftParen);
@@ -214,7 +235,8 @@ Token Lexer::LexStatement() {
       if (!bracket_open_) return Error("unexpected right bracket ']'");
       bracket_open_ = false;
       return Emit(TokenType::kRightBracket);
-    default: break;
+    default:
+      break;
   }
   if (IsDigit(c) || (c == '.' && IsDigit(Peek()))) {
     --pos_;
@@ -247,11 +269,15 @@ Token Lexer::LexInsideBraces() {
     return LexIdentifier();
   }
   switch (c) {
-    case ',': return Emit(TokenType::kComma);
+    case ',':
+      return Emit(TokenType::kComma);
     case '"':
-    case '\'': return LexString(static_cast<char>(c));
-    case '`': return LexRawString();
-    case '=': return Emit(Accept("~") ? TokenType::kEqlRegex : TokenType::kAssign);
+    case '\'':
+      return LexString(static_cast<char>(c));
+    case '`':
+      return LexRawString();
+    case '=':
+      return Emit(Accept("~") ? TokenType::kEqlRegex : TokenType::kAssign);
     case '!':
       if (Accept("~")) return Emit(TokenType::kNeqRegex);
       if (Accept("=")) return Emit(TokenType::kNeq);
@@ -260,11 +286,13 @@ Token Lexer::LexInsideBraces() {
         const uint32_t r = pos_ < input_.size() ? DecodeRune(input_.substr(pos_), &size) : 0xFFFD;
         return Error(StrCat("unexpected character after '!' inside braces: ", QuoteRune(r)));
       }
-    case '{': return Error("unexpected left brace '{'");
+    case '{':
+      return Error("unexpected left brace '{'");
     case '}':
       brace_open_ = false;
       return Emit(TokenType::kRightBrace);
-    default: break;
+    default:
+      break;
   }
   int size = 1;
   const uint32_t r = DecodeRune(input_.substr(pos_ - 1), &size);
@@ -338,15 +366,35 @@ std::string Lexer::LexEscape(char quote) {
   int n = 0;
   uint32_t base = 0, max = 0;
   switch (c) {
-    case 'a': case 'b': case 'f': case 'n': case 'r': case 't': case 'v': case '\\':
+    case 'a':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+    case 'v':
+    case '\\':
       return "";
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
       n = 3, base = 8, max = 255;
       --pos_;
       break;
-    case 'x': n = 2, base = 16, max = 255; break;
-    case 'u': n = 4, base = 16, max = 0x10FFFF; break;
-    case 'U': n = 8, base = 16, max = 0x10FFFF; break;
+    case 'x':
+      n = 2, base = 16, max = 255;
+      break;
+    case 'u':
+      n = 4, base = 16, max = 0x10FFFF;
+      break;
+    case 'U':
+      n = 8, base = 16, max = 0x10FFFF;
+      break;
     default:
       if (c == static_cast<unsigned char>(quote)) return "";
       return StrCat("unknown escape sequence ", FormatRuneU(c));

@@ -1,11 +1,11 @@
 // Go-compatible literal helpers; see literals.h.
 #include "query/literals.h"
 
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "absl/strings/str_format.h"
@@ -23,8 +23,12 @@ struct DurationUnit {
   bool exact_only;  // printed only when the remainder is a multiple
 };
 constexpr DurationUnit kUnits[] = {
-    {"y", 365 * kMsPerDay, true}, {"w", 7 * kMsPerDay, true}, {"d", kMsPerDay, false},
-    {"h", 60 * 60 * 1000, false}, {"m", 60 * 1000, false},    {"s", 1000, false},
+    {"y", 365 * kMsPerDay, true},
+    {"w", 7 * kMsPerDay, true},
+    {"d", kMsPerDay, false},
+    {"h", 60 * 60 * 1000, false},
+    {"m", 60 * 1000, false},
+    {"s", 1000, false},
     {"ms", 1, false},
 };
 
@@ -41,15 +45,32 @@ Status InvalidSyntax() { return absl::InvalidArgumentError("invalid syntax"); }
 Status UnescapeOne(std::string_view s, size_t* i, char quote, std::string* out) {
   const char c = s[(*i)++];
   switch (c) {
-    case 'a': out->push_back('\a'); return absl::OkStatus();
-    case 'b': out->push_back('\b'); return absl::OkStatus();
-    case 'f': out->push_back('\f'); return absl::OkStatus();
-    case 'n': out->push_back('\n'); return absl::OkStatus();
-    case 'r': out->push_back('\r'); return absl::OkStatus();
-    case 't': out->push_back('\t'); return absl::OkStatus();
-    case 'v': out->push_back('\v'); return absl::OkStatus();
-    case '\\': out->push_back('\\'); return absl::OkStatus();
-    default: break;
+    case 'a':
+      out->push_back('\a');
+      return absl::OkStatus();
+    case 'b':
+      out->push_back('\b');
+      return absl::OkStatus();
+    case 'f':
+      out->push_back('\f');
+      return absl::OkStatus();
+    case 'n':
+      out->push_back('\n');
+      return absl::OkStatus();
+    case 'r':
+      out->push_back('\r');
+      return absl::OkStatus();
+    case 't':
+      out->push_back('\t');
+      return absl::OkStatus();
+    case 'v':
+      out->push_back('\v');
+      return absl::OkStatus();
+    case '\\':
+      out->push_back('\\');
+      return absl::OkStatus();
+    default:
+      break;
   }
   if (c == quote) {
     out->push_back(c);
@@ -103,14 +124,29 @@ void AppendEscapedRune(uint32_t r, char quote, std::string* out) {
     return;
   }
   switch (r) {
-    case '\a': out->append("\\a"); return;
-    case '\b': out->append("\\b"); return;
-    case '\f': out->append("\\f"); return;
-    case '\n': out->append("\\n"); return;
-    case '\r': out->append("\\r"); return;
-    case '\t': out->append("\\t"); return;
-    case '\v': out->append("\\v"); return;
-    default: break;
+    case '\a':
+      out->append("\\a");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
+    case '\v':
+      out->append("\\v");
+      return;
+    default:
+      break;
   }
   if (r < 0x80) {
     out->append(absl::StrFormat("\\x%02x", r));
@@ -136,8 +172,10 @@ StatusOr<int64_t> ParseDuration(std::string_view s) {
     int64_t n = 0;
     const size_t start = i;
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-      if (n > (std::numeric_limits<int64_t>::max() - 9) / 10) overflow = true;
-      else n = n * 10 + (s[i] - '0');
+      if (n > (std::numeric_limits<int64_t>::max() - 9) / 10)
+        overflow = true;
+      else
+        n = n * 10 + (s[i] - '0');
     }
     if (i == start) return invalid();
     size_t u = next_unit;
@@ -145,8 +183,7 @@ StatusOr<int64_t> ParseDuration(std::string_view s) {
     while (u < std::size(kUnits)) {
       const std::string_view suffix = kUnits[u].suffix;
       const bool is_m = suffix == "m";
-      if (s.substr(i, suffix.size()) == suffix &&
-          !(is_m && s.substr(i, 2) == "ms")) {
+      if (s.substr(i, suffix.size()) == suffix && !(is_m && s.substr(i, 2) == "ms")) {
         break;
       }
       ++u;
@@ -154,8 +191,10 @@ StatusOr<int64_t> ParseDuration(std::string_view s) {
     if (u == std::size(kUnits)) return invalid();
     i += kUnits[u].suffix.size();
     next_unit = u + 1;
-    if (n > kMaxDurationMs / kUnits[u].ms) overflow = true;
-    else total += n * kUnits[u].ms;
+    if (n > kMaxDurationMs / kUnits[u].ms)
+      overflow = true;
+    else
+      total += n * kUnits[u].ms;
     if (total > kMaxDurationMs) overflow = true;
   }
   if (overflow) return absl::InvalidArgumentError("duration out of range");
@@ -273,10 +312,14 @@ uint32_t DecodeRune(std::string_view s, int* size) {
   if (c < 0x80) return c;
   int n = 0;
   uint32_t r = 0, min = 0;
-  if ((c & 0xE0) == 0xC0) n = 2, r = c & 0x1F, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) n = 3, r = c & 0x0F, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) n = 4, r = c & 0x07, min = 0x10000;
-  else return 0xFFFD;
+  if ((c & 0xE0) == 0xC0)
+    n = 2, r = c & 0x1F, min = 0x80;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3, r = c & 0x0F, min = 0x800;
+  else if ((c & 0xF8) == 0xF0)
+    n = 4, r = c & 0x07, min = 0x10000;
+  else
+    return 0xFFFD;
   if (s.size() < static_cast<size_t>(n)) return 0xFFFD;
   for (int k = 1; k < n; ++k) {
     if ((b(k) & 0xC0) != 0x80) return 0xFFFD;

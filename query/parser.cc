@@ -32,23 +32,40 @@ constexpr int kPowPrecedence = 6;
 
 std::optional<BinaryInfo> BinaryInfoFor(TokenType t) {
   switch (t) {
-    case TokenType::kLor: return BinaryInfo{BinaryOp::kOr, 1, false};
-    case TokenType::kLand: return BinaryInfo{BinaryOp::kAnd, 2, false};
-    case TokenType::kLunless: return BinaryInfo{BinaryOp::kUnless, 2, false};
-    case TokenType::kEqlc: return BinaryInfo{BinaryOp::kEql, 3, false};
-    case TokenType::kNeq: return BinaryInfo{BinaryOp::kNeq, 3, false};
-    case TokenType::kLss: return BinaryInfo{BinaryOp::kLss, 3, false};
-    case TokenType::kLte: return BinaryInfo{BinaryOp::kLte, 3, false};
-    case TokenType::kGtr: return BinaryInfo{BinaryOp::kGtr, 3, false};
-    case TokenType::kGte: return BinaryInfo{BinaryOp::kGte, 3, false};
-    case TokenType::kAdd: return BinaryInfo{BinaryOp::kAdd, 4, false};
-    case TokenType::kSub: return BinaryInfo{BinaryOp::kSub, 4, false};
-    case TokenType::kMul: return BinaryInfo{BinaryOp::kMul, 5, false};
-    case TokenType::kDiv: return BinaryInfo{BinaryOp::kDiv, 5, false};
-    case TokenType::kMod: return BinaryInfo{BinaryOp::kMod, 5, false};
-    case TokenType::kAtan2: return BinaryInfo{BinaryOp::kAtan2, 5, false};
-    case TokenType::kPow: return BinaryInfo{BinaryOp::kPow, kPowPrecedence, true};
-    default: return std::nullopt;
+    case TokenType::kLor:
+      return BinaryInfo{BinaryOp::kOr, 1, false};
+    case TokenType::kLand:
+      return BinaryInfo{BinaryOp::kAnd, 2, false};
+    case TokenType::kLunless:
+      return BinaryInfo{BinaryOp::kUnless, 2, false};
+    case TokenType::kEqlc:
+      return BinaryInfo{BinaryOp::kEql, 3, false};
+    case TokenType::kNeq:
+      return BinaryInfo{BinaryOp::kNeq, 3, false};
+    case TokenType::kLss:
+      return BinaryInfo{BinaryOp::kLss, 3, false};
+    case TokenType::kLte:
+      return BinaryInfo{BinaryOp::kLte, 3, false};
+    case TokenType::kGtr:
+      return BinaryInfo{BinaryOp::kGtr, 3, false};
+    case TokenType::kGte:
+      return BinaryInfo{BinaryOp::kGte, 3, false};
+    case TokenType::kAdd:
+      return BinaryInfo{BinaryOp::kAdd, 4, false};
+    case TokenType::kSub:
+      return BinaryInfo{BinaryOp::kSub, 4, false};
+    case TokenType::kMul:
+      return BinaryInfo{BinaryOp::kMul, 5, false};
+    case TokenType::kDiv:
+      return BinaryInfo{BinaryOp::kDiv, 5, false};
+    case TokenType::kMod:
+      return BinaryInfo{BinaryOp::kMod, 5, false};
+    case TokenType::kAtan2:
+      return BinaryInfo{BinaryOp::kAtan2, 5, false};
+    case TokenType::kPow:
+      return BinaryInfo{BinaryOp::kPow, kPowPrecedence, true};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -91,18 +108,30 @@ bool CanFollowExpression(TokenType t) {
 // REQUIRES: IsAggregator(t).
 AggregateOp AggregateOpFor(TokenType t) {
   switch (t) {
-    case TokenType::kAvg: return AggregateOp::kAvg;
-    case TokenType::kBottomk: return AggregateOp::kBottomk;
-    case TokenType::kCount: return AggregateOp::kCount;
-    case TokenType::kCountValues: return AggregateOp::kCountValues;
-    case TokenType::kGroup: return AggregateOp::kGroup;
-    case TokenType::kMax: return AggregateOp::kMax;
-    case TokenType::kMin: return AggregateOp::kMin;
-    case TokenType::kQuantile: return AggregateOp::kQuantile;
-    case TokenType::kStddev: return AggregateOp::kStddev;
-    case TokenType::kStdvar: return AggregateOp::kStdvar;
-    case TokenType::kTopk: return AggregateOp::kTopk;
-    default: return AggregateOp::kSum;
+    case TokenType::kAvg:
+      return AggregateOp::kAvg;
+    case TokenType::kBottomk:
+      return AggregateOp::kBottomk;
+    case TokenType::kCount:
+      return AggregateOp::kCount;
+    case TokenType::kCountValues:
+      return AggregateOp::kCountValues;
+    case TokenType::kGroup:
+      return AggregateOp::kGroup;
+    case TokenType::kMax:
+      return AggregateOp::kMax;
+    case TokenType::kMin:
+      return AggregateOp::kMin;
+    case TokenType::kQuantile:
+      return AggregateOp::kQuantile;
+    case TokenType::kStddev:
+      return AggregateOp::kStddev;
+    case TokenType::kStdvar:
+      return AggregateOp::kStdvar;
+    case TokenType::kTopk:
+      return AggregateOp::kTopk;
+    default:
+      return AggregateOp::kSum;
   }
 }
 
@@ -255,9 +284,14 @@ StatusOr<ExprPtr> Parser::ParsePostfix() {
         STRATA_ASSIGN_OR_RETURN(e, ParseRangeOrSubquery(std::move(e)));
         break;
       }
-      case TokenType::kOffset: STRATA_RETURN_IF_ERROR(ParseOffset(e.get())); break;
-      case TokenType::kAt: STRATA_RETURN_IF_ERROR(ParseAt(e.get())); break;
-      default: return e;
+      case TokenType::kOffset:
+        STRATA_RETURN_IF_ERROR(ParseOffset(e.get()));
+        break;
+      case TokenType::kAt:
+        STRATA_RETURN_IF_ERROR(ParseAt(e.get()));
+        break;
+      default:
+        return e;
     }
   }
 }
@@ -265,10 +299,14 @@ StatusOr<ExprPtr> Parser::ParsePostfix() {
 StatusOr<ExprPtr> Parser::ParsePrimary() {
   const TokenType type = Peek().type;
   switch (type) {
-    case TokenType::kNumber: return ParseNumber(Take());
-    case TokenType::kString: return ParseStringLiteral(Take());
-    case TokenType::kLeftParen: return ParseParen();
-    case TokenType::kLeftBrace: return ParseVectorSelector(nullptr);
+    case TokenType::kNumber:
+      return ParseNumber(Take());
+    case TokenType::kString:
+      return ParseStringLiteral(Take());
+    case TokenType::kLeftParen:
+      return ParseParen();
+    case TokenType::kLeftBrace:
+      return ParseVectorSelector(nullptr);
     case TokenType::kMetricIdentifier: {
       const Token name = Take();
       return ParseVectorSelector(&name);
@@ -278,7 +316,8 @@ StatusOr<ExprPtr> Parser::ParsePrimary() {
       if (Peek().type == TokenType::kLeftParen) return ParseCall(name);
       return ParseVectorSelector(&name);
     }
-    default: break;
+    default:
+      break;
   }
   if (IsAggregator(type)) {
     const Token op = Take();
@@ -375,11 +414,20 @@ Status Parser::ParseLabelMatcher(VectorSelector* vs) {
   LabelMatcher m;
   m.name = name.text;
   switch (op.type) {
-    case TokenType::kAssign: m.type = MatchType::kEqual; break;
-    case TokenType::kNeq: m.type = MatchType::kNotEqual; break;
-    case TokenType::kEqlRegex: m.type = MatchType::kRegexMatch; break;
-    case TokenType::kNeqRegex: m.type = MatchType::kRegexNoMatch; break;
-    default: return Unexpected(op, "label matching", "label matching operator");
+    case TokenType::kAssign:
+      m.type = MatchType::kEqual;
+      break;
+    case TokenType::kNeq:
+      m.type = MatchType::kNotEqual;
+      break;
+    case TokenType::kEqlRegex:
+      m.type = MatchType::kRegexMatch;
+      break;
+    case TokenType::kNeqRegex:
+      m.type = MatchType::kRegexNoMatch;
+      break;
+    default:
+      return Unexpected(op, "label matching", "label matching operator");
   }
   const Token value = Take();
   if (value.type != TokenType::kString) return Unexpected(value, "label matching", "string");
@@ -500,7 +548,8 @@ Status Parser::ParseBinaryModifiers(BinaryExpr* b) {
   const TokenType g = Peek().type;
   if (g != TokenType::kGroupLeft && g != TokenType::kGroupRight) return absl::OkStatus();
   Take();
-  b->matching->card = g == TokenType::kGroupLeft ? Cardinality::kManyToOne : Cardinality::kOneToMany;
+  b->matching->card =
+      g == TokenType::kGroupLeft ? Cardinality::kManyToOne : Cardinality::kOneToMany;
   if (Peek().type == TokenType::kLeftParen) return ParseGroupingLabels(&b->matching->include);
   return absl::OkStatus();
 }
@@ -523,7 +572,8 @@ StatusOr<ExprPtr> Parser::ParseRangeOrSubquery(ExprPtr e) {
       return Error(open.pos, "ranges only allowed for vector selectors");
     }
     auto* vs = static_cast<VectorSelector*>(e.get());
-    if (vs->modifiers.offset_ms != 0) return Error(open.pos, "no offset modifiers allowed before range");
+    if (vs->modifiers.offset_ms != 0)
+      return Error(open.pos, "no offset modifiers allowed before range");
     if (vs->modifiers.has_at()) return Error(open.pos, "no @ modifiers allowed before range");
     auto m = std::make_unique<MatrixSelector>();
     m->range = {e->range.start, End(next)};
@@ -555,10 +605,14 @@ StatusOr<ExprPtr> Parser::ParseRangeOrSubquery(ExprPtr e) {
 
 TimeModifiers* Parser::ModifiersOf(Expr* e) {
   switch (e->kind()) {
-    case ExprKind::kVectorSelector: return &static_cast<VectorSelector*>(e)->modifiers;
-    case ExprKind::kMatrixSelector: return &static_cast<MatrixSelector*>(e)->selector->modifiers;
-    case ExprKind::kSubquery: return &static_cast<SubqueryExpr*>(e)->modifiers;
-    default: return nullptr;
+    case ExprKind::kVectorSelector:
+      return &static_cast<VectorSelector*>(e)->modifiers;
+    case ExprKind::kMatrixSelector:
+      return &static_cast<MatrixSelector*>(e)->selector->modifiers;
+    case ExprKind::kSubquery:
+      return &static_cast<SubqueryExpr*>(e)->modifiers;
+    default:
+      return nullptr;
   }
 }
 
@@ -606,10 +660,9 @@ Status Parser::ParseAt(Expr* e) {
     end = End(t);
     constexpr double kMax = static_cast<double>(std::numeric_limits<int64_t>::max());
     if (!std::isfinite(*seconds) || *seconds >= kMax || *seconds <= -kMax) {
-      return Error(e->range.start,
-                   StrCat("timestamp out of bounds for @ modifier: ",
-                          std::isfinite(*seconds) ? absl::StrFormat("%f", *seconds)
-                                                  : FormatFloat(*seconds)));
+      return Error(e->range.start, StrCat("timestamp out of bounds for @ modifier: ",
+                                          std::isfinite(*seconds) ? absl::StrFormat("%f", *seconds)
+                                                                  : FormatFloat(*seconds)));
     }
   }
   TimeModifiers* mods = ModifiersOf(e);

@@ -143,8 +143,12 @@ void PrintTo(const Expr& e, std::string* out) {
       out->push_back(')');
       return;
     }
-    case ExprKind::kAggregate: PrintAggregate(static_cast<const AggregateExpr&>(e), out); return;
-    case ExprKind::kBinary: PrintBinary(static_cast<const BinaryExpr&>(e), out); return;
+    case ExprKind::kAggregate:
+      PrintAggregate(static_cast<const AggregateExpr&>(e), out);
+      return;
+    case ExprKind::kBinary:
+      PrintBinary(static_cast<const BinaryExpr&>(e), out);
+      return;
     case ExprKind::kUnary: {
       const auto& u = static_cast<const UnaryExpr&>(e);
       out->push_back(u.op == UnaryOp::kSub ? '-' : '+');

@@ -55,10 +55,18 @@ class Checker {
 
 ValueType Checker::Check(Expr& e) {
   switch (e.kind()) {
-    case ExprKind::kAggregate: CheckAggregate(static_cast<AggregateExpr&>(e)); break;
-    case ExprKind::kBinary: CheckBinary(static_cast<BinaryExpr&>(e)); break;
-    case ExprKind::kCall: CheckCall(static_cast<Call&>(e)); break;
-    case ExprKind::kParen: Check(*static_cast<ParenExpr&>(e).expr); break;
+    case ExprKind::kAggregate:
+      CheckAggregate(static_cast<AggregateExpr&>(e));
+      break;
+    case ExprKind::kBinary:
+      CheckBinary(static_cast<BinaryExpr&>(e));
+      break;
+    case ExprKind::kCall:
+      CheckCall(static_cast<Call&>(e));
+      break;
+    case ExprKind::kParen:
+      Check(*static_cast<ParenExpr&>(e).expr);
+      break;
     case ExprKind::kUnary: {
       const ValueType t = Check(*static_cast<UnaryExpr&>(e).expr);
       if (t != ValueType::kScalar && t != ValueType::kVector) {
@@ -76,10 +84,15 @@ ValueType Checker::Check(Expr& e) {
       }
       break;
     }
-    case ExprKind::kMatrixSelector: Check(*static_cast<MatrixSelector&>(e).selector); break;
-    case ExprKind::kVectorSelector: CheckVectorSelector(static_cast<VectorSelector&>(e)); break;
+    case ExprKind::kMatrixSelector:
+      Check(*static_cast<MatrixSelector&>(e).selector);
+      break;
+    case ExprKind::kVectorSelector:
+      CheckVectorSelector(static_cast<VectorSelector&>(e));
+      break;
     case ExprKind::kNumberLiteral:
-    case ExprKind::kStringLiteral: break;
+    case ExprKind::kStringLiteral:
+      break;
   }
   return e.type();
 }
@@ -112,8 +125,8 @@ void Checker::CheckBinary(BinaryExpr& b) {
     for (const std::string& l1 : m.matching_labels) {
       for (const std::string& l2 : m.include) {
         if (l1 == l2) {
-          Add(OperatorPos(b), absl::StrFormat("label %s must not occur in ON and GROUP clause at once",
-                                              Quote(l1)));
+          Add(OperatorPos(b),
+              absl::StrFormat("label %s must not occur in ON and GROUP clause at once", Quote(l1)));
         }
       }
     }
@@ -150,8 +163,8 @@ void Checker::CheckCall(Call& c) {
   const std::string name = Quote(f.name);
   if (f.variadic == 0) {
     if (nargs != got) {
-      Add(c.range.start, absl::StrFormat("expected %d argument(s) in call to %s, got %d", nargs,
-                                         name, got));
+      Add(c.range.start,
+          absl::StrFormat("expected %d argument(s) in call to %s, got %d", nargs, name, got));
     }
   } else if (nargs - 1 > got) {
     Add(c.range.start, absl::StrFormat("expected at least %d argument(s) in call to %s, got %d",
@@ -205,8 +218,10 @@ Status ParseError(std::string_view input, int pos, std::string_view message) {
 
 bool MatchesEmpty(const LabelMatcher& m) {
   switch (m.type) {
-    case MatchType::kEqual: return m.value.empty();
-    case MatchType::kNotEqual: return !m.value.empty();
+    case MatchType::kEqual:
+      return m.value.empty();
+    case MatchType::kNotEqual:
+      return !m.value.empty();
     case MatchType::kRegexMatch:
     case MatchType::kRegexNoMatch: {
       RE2::Options options;

@@ -45,8 +45,9 @@ TEST(LiteralsTest, UnquotesGoEscapes) {
   EXPECT_EQ(*Unquote("\"a\\tb\""), "a\tb");
   EXPECT_EQ(*Unquote("'a\\'b'"), "a'b");
   EXPECT_EQ(*Unquote("'multi char single quoted'"), "multi char single quoted");
-  EXPECT_EQ(*Unquote("\"\\u00e4\\U0001F600\\x41\\101\\\\\""), "\xc3\xa4\xf0\x9f\x98\x80"
-                                                               "AA\\");
+  EXPECT_EQ(*Unquote("\"\\u00e4\\U0001F600\\x41\\101\\\\\""),
+            "\xc3\xa4\xf0\x9f\x98\x80"
+            "AA\\");
   EXPECT_EQ(*Unquote("`raw \\n`"), "raw \\n");
   EXPECT_EQ(*Unquote("\"\\a\\b\\f\\n\\r\\v\""), "\a\b\f\n\r\v");
   EXPECT_EQ(*Unquote("\"\\xff\""), "\xff");

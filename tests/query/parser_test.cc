@@ -100,10 +100,22 @@ TEST(ParserTest, FoldsSignIntoNumberLiterals) {
 
 TEST(ParserTest, NumberLiterals) {
   const std::pair<const char*, const char*> cases[] = {
-      {"1", "1"},          {"+Inf", "+Inf"},     {"-Inf", "-Inf"},  {"inf", "+Inf"},
-      {"NaN", "NaN"},      {".5", "0.5"},        {"5.", "5"},       {"123.4567", "123.4567"},
-      {"5e-3", "0.005"},   {"5e3", "5000"},      {"0xc", "12"},     {"0755", "493"},
-      {"+5.5e-3", "0.0055"}, {"-0755", "-493"},  {"1e6", "1e+06"},  {"0x1F + 1", "31 + 1"},
+      {"1", "1"},
+      {"+Inf", "+Inf"},
+      {"-Inf", "-Inf"},
+      {"inf", "+Inf"},
+      {"NaN", "NaN"},
+      {".5", "0.5"},
+      {"5.", "5"},
+      {"123.4567", "123.4567"},
+      {"5e-3", "0.005"},
+      {"5e3", "5000"},
+      {"0xc", "12"},
+      {"0755", "493"},
+      {"+5.5e-3", "0.0055"},
+      {"-0755", "-493"},
+      {"1e6", "1e+06"},
+      {"0x1F + 1", "31 + 1"},
   };
   for (const auto& [input, want] : cases) EXPECT_EQ(Printed(input), want) << input;
   ExprPtr nan = MustParse("NaN");
@@ -304,7 +316,8 @@ TEST(ParserTest, FunctionCalls) {
        "label_join(x, \"a\", \",\", \"b\", \"c\", \"d\")"},
       {"label_replace(up, \"d\", \"$1\", \"s\", `(.*)`)",
        "label_replace(up, \"d\", \"$1\", \"s\", \"(.*)\")"},
-      {"histogram_quantile(0.9, rate(x_bucket[5m]))", "histogram_quantile(0.9, rate(x_bucket[5m]))"},
+      {"histogram_quantile(0.9, rate(x_bucket[5m]))",
+       "histogram_quantile(0.9, rate(x_bucket[5m]))"},
       {"holt_winters(x[5m], 0.5, 0.1)", "holt_winters(x[5m], 0.5, 0.1)"},
       {"vector(1) + pi()", "vector(1) + pi()"},
       {"clamp(x, 0, 1)", "clamp(x, 0, 1)"},
@@ -329,7 +342,8 @@ TEST(ParserTest, VectorMatching) {
       {"up > bool 0", "up > bool 0"},
       {"a and on(b) c", "a and on (b) c"},
       {"a or ignoring(b) c", "a or ignoring (b) c"},
-      {"foo * ignoring(test,blub) group_right(bar) baz", "foo * ignoring (test, blub) group_right (bar) baz"},
+      {"foo * ignoring(test,blub) group_right(bar) baz",
+       "foo * ignoring (test, blub) group_right (bar) baz"},
       {"1 == bool 1", "1 == bool 1"},
       {"foo == bool 1", "foo == bool 1"},
       {"a > bool on(b) c", "a > bool on (b) c"},
@@ -371,8 +385,8 @@ TEST(ParserTest, KeywordsAreCaseInsensitive) {
 }
 
 TEST(ParserTest, AcceptsNestingUpToTheLimit) {
-  std::string deep = std::string(kMaxNestingDepth - 1, '(') + "1" +
-                     std::string(kMaxNestingDepth - 1, ')');
+  std::string deep =
+      std::string(kMaxNestingDepth - 1, '(') + "1" + std::string(kMaxNestingDepth - 1, ')');
   EXPECT_TRUE(ParseExpr(deep).ok());
 }
 
