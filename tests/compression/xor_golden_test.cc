@@ -3,9 +3,7 @@
 // decode sample by sample to what was sent to it, and Strata re-encodes
 // the same samples to the identical bytes.
 #include <cstdint>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,11 +14,10 @@
 #include "compression/xor_chunk.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::compression {
 namespace {
-
-const std::string kFixture = std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42";
 
 struct Sample {
   int64_t t;
@@ -31,31 +28,10 @@ struct Sample {
 // labels -> samples, from samples.tsv.
 std::map<std::string, std::vector<Sample>> ExpectedSamples() {
   std::map<std::string, std::vector<Sample>> out;
-  std::ifstream in(kFixture + "/samples.tsv");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string labels, t, bits;
-    std::getline(fields, labels, '\t');
-    std::getline(fields, t, '\t');
-    std::getline(fields, bits, '\t');
-    out[labels].push_back({std::stoll(t), std::stoull(bits, nullptr, 16)});
+  for (const auto& s : testing::PrometheusFixtureSamples()) {
+    out[s.labels].push_back({s.timestamp_ms, s.value_bits});
   }
   return out;
-}
-
-std::string BlockDir() {
-  const std::string data = kFixture + "/data";
-  auto children = Env::Default()->GetChildren(data);
-  EXPECT_TRUE(children.ok()) << children.status();
-  for (const std::string& c : *children) {
-    if (c.size() == 26 && Env::Default()->FileExists(data + "/" + c + "/meta.json")) {
-      return data + "/" + c;
-    }
-  }
-  ADD_FAILURE() << "no block in " << data;
-  return "";
 }
 
 // Finds the series whose samples contain `run` contiguously.
@@ -90,7 +66,7 @@ std::vector<Sample> DecodeAndReencode(std::string_view data) {
 TEST(XorGoldenTest, BlockChunksDecodeToSentSamplesAndReencodeIdentically) {
   const auto expected = ExpectedSamples();
   ASSERT_FALSE(expected.empty());
-  const std::string block = BlockDir();
+  const std::string block = testing::PrometheusFixtureBlockDir();
   auto file = ReadFileToString(*Env::Default(), block + "/chunks/000001");
   ASSERT_TRUE(file.ok()) << file.status();
   const std::string& bytes = *file;
@@ -130,7 +106,7 @@ TEST(XorGoldenTest, BlockChunksDecodeToSentSamplesAndReencodeIdentically) {
 
 TEST(XorGoldenTest, HeadChunksDecodeToSentSamplesAndReencodeIdentically) {
   const auto expected = ExpectedSamples();
-  const std::string dir = kFixture + "/data/chunks_head";
+  const std::string dir = testing::PrometheusFixtureDataDir() + "/chunks_head";
   auto names = Env::Default()->GetChildren(dir);
   ASSERT_TRUE(names.ok()) << names.status();
   size_t chunks = 0;

@@ -5,12 +5,10 @@
 #include "engine/ulid.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::engine {
 namespace {
-
-const std::string kFixtureData =
-    std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42/data";
 
 TEST(UlidTest, TextRoundTripAndTimeOrder) {
   const Ulid a = NewUlid(1672531200000);
@@ -30,13 +28,13 @@ TEST(UlidTest, TextRoundTripAndTimeOrder) {
 
 TEST(BlockMetaTest, PrometheusMetaRoundTripsByteForByte) {
   Env& env = *Env::Default();
-  auto children = env.GetChildren(kFixtureData);
+  auto children = env.GetChildren(testing::PrometheusFixtureDataDir());
   ASSERT_TRUE(children.ok());
   int blocks = 0;
   for (const std::string& c : *children) {
     if (c.size() != 26) continue;
     ++blocks;
-    const std::string dir = kFixtureData + "/" + c;
+    const std::string dir = testing::PrometheusFixtureDataDir() + "/" + c;
     auto meta = ReadBlockMeta(env, dir);
     ASSERT_TRUE(meta.ok()) << meta.status();
     EXPECT_EQ(meta->ulid.ToString(), c);

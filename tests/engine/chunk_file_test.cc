@@ -11,14 +11,12 @@
 #include "engine/filenames.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::engine {
 namespace {
 
 using compression::ChunkEncoding;
-
-const std::string kFixtureData =
-    std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42/data";
 
 class ChunkFileTest : public ::testing::Test {
  protected:
@@ -28,16 +26,6 @@ class ChunkFileTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override { ASSERT_TRUE(env_.RemoveAll(dir_).ok()); }
-
-  std::string FixtureBlock() {
-    auto children = env_.GetChildren(kFixtureData);
-    EXPECT_TRUE(children.ok());
-    for (const auto& c : *children) {
-      if (c.size() == 26) return JoinPath(kFixtureData, c);
-    }
-    ADD_FAILURE() << "no block in the fixture";
-    return "";
-  }
 
   Env& env_ = *Env::Default();
   std::string dir_;
@@ -98,7 +86,7 @@ TEST_F(ChunkFileTest, WrittenChunksReadBackByReference) {
 }
 
 TEST_F(ChunkFileTest, ReadsPrometheusBlockChunksAndRewritesThemIdentically) {
-  const std::string block = FixtureBlock();
+  const std::string block = testing::PrometheusFixtureBlockDir();
   auto reader = ChunkReader::Open(env_, block + "/chunks");
   ASSERT_TRUE(reader.ok()) << reader.status();
   std::vector<std::string> chunks;

@@ -10,6 +10,7 @@
 #include "engine/filenames.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::engine {
 namespace {
@@ -128,8 +129,7 @@ TEST_F(HeadChunkFileTest, ZeroPaddingEndsAFileAndDamageStopsWithOffset) {
 }
 
 TEST_F(HeadChunkFileTest, ReadsPrometheusHeadChunks) {
-  const std::string dir =
-      std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42/data/chunks_head";
+  const std::string dir = testing::PrometheusFixtureDataDir() + "/chunks_head";
   auto r = HeadChunkReader::Open(env_, dir);
   ASSERT_TRUE(r.ok()) << r.status();
   size_t chunks = 0;

@@ -6,12 +6,10 @@
 
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::engine {
 namespace {
-
-const std::string kFixtureData =
-    std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42/data";
 
 std::vector<Interval> Add(std::vector<Interval> start, Interval iv) {
   Intervals ivs;
@@ -66,11 +64,11 @@ TEST(TombstonesFileTest, RoundTripAndPrometheusEmptyFile) {
   EXPECT_EQ(back->total(), 3u);
 
   Env& env = *Env::Default();
-  auto children = env.GetChildren(kFixtureData);
+  auto children = env.GetChildren(testing::PrometheusFixtureDataDir());
   ASSERT_TRUE(children.ok());
   for (const auto& c : *children) {
     if (c.size() != 26) continue;
-    const std::string dir = kFixtureData + "/" + c;
+    const std::string dir = testing::PrometheusFixtureDataDir() + "/" + c;
     auto read = ReadTombstones(env, dir);
     ASSERT_TRUE(read.ok()) << read.status();
     EXPECT_TRUE(read->empty());

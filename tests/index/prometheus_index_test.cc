@@ -19,21 +19,14 @@
 #include "index/index_writer.h"
 #include "index/matcher.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 
 namespace strata::index {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixture = fs::path(STRATA_SOURCE_DIR) / "tests/fixtures/prometheus-2.42";
-
-// The fixture's one block directory.
-fs::path BlockDir() {
-  for (const auto& e : fs::directory_iterator(kFixture / "data")) {
-    if (fs::exists(e.path() / "index")) return e.path();
-  }
-  return {};
-}
+fs::path BlockDir() { return testing::PrometheusFixtureBlockDir(); }
 
 // Parses `a="x",b="y"` (values as Go's %q writes them; the fixture's hold
 // no escapes other than \" and \\).
@@ -57,17 +50,11 @@ Labels ParseLabels(std::string_view s) {
 
 // Label sets with a sample in [min_ms, max_ms).
 std::set<std::string> ExpectedSeries(int64_t min_ms, int64_t max_ms) {
-  std::ifstream in(kFixture / "samples.tsv");
   std::set<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string labels, ts;
-    std::getline(fields, labels, '\t');
-    std::getline(fields, ts, '\t');
-    const int64_t t = std::stoll(ts);
-    if (t >= min_ms && t < max_ms) out.insert(ParseLabels(labels).ToString());
+  for (const auto& x : testing::PrometheusFixtureSamples()) {
+    if (x.timestamp_ms >= min_ms && x.timestamp_ms < max_ms) {
+      out.insert(ParseLabels(x.labels).ToString());
+    }
   }
   return out;
 }
@@ -82,7 +69,7 @@ class PrometheusIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
     block_ = BlockDir();
-    ASSERT_FALSE(block_.empty()) << "no block under " << kFixture;
+    ASSERT_FALSE(block_.empty()) << "no block in the fixture";
     auto meta = ReadFileToString(*Env::Default(), (block_ / "meta.json").string());
     ASSERT_TRUE(meta.ok());
     meta_ = *meta;

@@ -24,14 +24,13 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/prometheus_fixture.h"
 #include "wal/reader.h"
 #include "wal/records.h"
 #include "wal/writer.h"
 
 namespace strata::wal {
 namespace {
-
-const std::string kFixture = std::string(STRATA_SOURCE_DIR) + "/tests/fixtures/prometheus-2.42";
 
 // Labels as samples.tsv spells them: name="value", comma-separated, in order.
 std::string Format(const Labels& labels) {
@@ -44,14 +43,15 @@ std::string Format(const Labels& labels) {
 }
 
 TEST(PrometheusWalTest, StrataReplaysEverySampleOfAPrometheusWal) {
-  if (!Env::Default()->IsDirectory(kFixture + "/data/wal")) GTEST_SKIP() << "no fixture";
+  ASSERT_TRUE(Env::Default()->IsDirectory(testing::PrometheusFixtureDataDir() + "/wal"));
   std::map<uint64_t, std::string> series;
   std::set<std::tuple<std::string, int64_t, uint64_t>> got;
   std::vector<RefSample> samples;
   std::vector<std::pair<uint64_t, RefSample>> pending;  // samples seen before their series
   ReplayStats stats;
   Status s = Replay(
-      *Env::Default(), kFixture + "/data/wal", ReplayOptions{.cut_torn_tail = false},
+      *Env::Default(), testing::PrometheusFixtureDataDir() + "/wal",
+      ReplayOptions{.cut_torn_tail = false},
       [&](std::string_view r) -> Status {
         if (GetRecordType(r) == RecordType::kSeries) {
           std::vector<RefSeries> decoded;
@@ -74,20 +74,13 @@ TEST(PrometheusWalTest, StrataReplaysEverySampleOfAPrometheusWal) {
   EXPECT_EQ(stats.torn_tail_bytes, 0u);
   EXPECT_EQ(stats.unknown_records, 0u);
 
-  std::ifstream tsv(kFixture + "/samples.tsv");
-  ASSERT_TRUE(tsv.good());
-  std::string line;
   size_t want = 0, missing = 0;
-  while (std::getline(tsv, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string labels, t, bits;
-    std::getline(fields, labels, '\t');
-    std::getline(fields, t, '\t');
-    std::getline(fields, bits, '\t');
+  for (const auto& x : testing::PrometheusFixtureSamples()) {
     ++want;
-    if (!got.count({labels, std::stoll(t), std::stoull(bits, nullptr, 16)})) {
-      if (++missing <= 5) ADD_FAILURE() << "missing from the WAL replay: " << line;
+    if (!got.count({x.labels, x.timestamp_ms, x.value_bits})) {
+      if (++missing <= 5) {
+        ADD_FAILURE() << "missing from the WAL replay: " << x.labels << " " << x.timestamp_ms;
+      }
     }
   }
   EXPECT_GT(want, 10000u);
