@@ -31,20 +31,6 @@ std::string_view DocumentedTypeName(ValueType t) {
   }
 }
 
-std::string_view MatchTypeString(MatchType t) {
-  switch (t) {
-    case MatchType::kEqual:
-      return "=";
-    case MatchType::kNotEqual:
-      return "!=";
-    case MatchType::kRegexMatch:
-      return "=~";
-    case MatchType::kRegexNoMatch:
-      return "!~";
-  }
-  return "=";
-}
-
 std::string_view BinaryOpString(BinaryOp op) {
   switch (op) {
     case BinaryOp::kAdd:

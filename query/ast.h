@@ -5,8 +5,9 @@
 // Nodes own their children through std::unique_ptr; a tree is a value that
 // one thread builds and any number of threads may then read.
 //
-// Label matchers are plain (name, type, value) records here; the evaluator
-// turns them into index matchers (index/matcher.h).
+// Label matchers are plain (name, type, value) records here, with the
+// index's MatchType; the evaluator turns them into index matchers
+// (index/matcher.h).
 #ifndef STRATA_QUERY_AST_H_
 #define STRATA_QUERY_AST_H_
 
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/matcher.h"
 #include "query/functions.h"
 #include "query/value_type.h"
 
@@ -28,8 +30,8 @@ struct PositionRange {
   int end = 0;
 };
 
-enum class MatchType { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
-std::string_view MatchTypeString(MatchType t);  // "=", "!=", "=~", "!~"
+using index::MatchType;
+using index::MatchTypeString;  // "=", "!=", "=~", "!~"
 
 struct LabelMatcher {
   std::string name;
