@@ -23,6 +23,16 @@ std::vector<std::vector<workload::Sample>> Series(workload::Shape shape) {
   return out;
 }
 
+std::vector<XorChunk> EncodeChunks(workload::Shape shape) {
+  std::vector<XorChunk> chunks;
+  for (const auto& samples : Series(shape)) {
+    XorChunk c;
+    for (const auto& s : samples) (void)c.Append(s.timestamp_ms, s.value);
+    chunks.push_back(c);
+  }
+  return chunks;
+}
+
 void BM_XorEncode(benchmark::State& state) {
   const auto shape = static_cast<workload::Shape>(state.range(0));
   const auto series = Series(shape);
@@ -42,12 +52,7 @@ void BM_XorEncode(benchmark::State& state) {
 
 void BM_XorDecode(benchmark::State& state) {
   const auto shape = static_cast<workload::Shape>(state.range(0));
-  std::vector<XorChunk> chunks;
-  for (const auto& samples : Series(shape)) {
-    XorChunk c;
-    for (const auto& s : samples) (void)c.Append(s.timestamp_ms, s.value);
-    chunks.push_back(c);
-  }
+  const std::vector<XorChunk> chunks = EncodeChunks(shape);
   for (auto _ : state) {
     for (const XorChunk& c : chunks) {
       XorIterator it(c.bytes());
@@ -62,12 +67,7 @@ void BM_XorDecode(benchmark::State& state) {
 
 void BM_XorDecodeBatch(benchmark::State& state) {
   const auto shape = static_cast<workload::Shape>(state.range(0));
-  std::vector<XorChunk> chunks;
-  for (const auto& samples : Series(shape)) {
-    XorChunk c;
-    for (const auto& s : samples) (void)c.Append(s.timestamp_ms, s.value);
-    chunks.push_back(c);
-  }
+  const std::vector<XorChunk> chunks = EncodeChunks(shape);
   int64_t ts[kChunkSamples];
   uint64_t vs[kChunkSamples];
   for (auto _ : state) {
