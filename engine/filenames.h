@@ -28,6 +28,13 @@ inline constexpr std::string_view kBlockChunksDir = "chunks";
 inline constexpr std::string_view kBlockTombstonesFile = "tombstones";
 // Suffix of a block or file being written; removed at start-up.
 inline constexpr std::string_view kTmpSuffix = ".tmp";
+// Suffix of a block directory being written, renamed to `<ULID>` when
+// complete (Prometheus' tsdb tmpForCreationBlockDirSuffix).
+inline constexpr std::string_view kTmpForCreationSuffix = ".tmp-for-creation";
+// Suffix a block directory is renamed to before it is removed, so a crash
+// never leaves half a block under its real name (Prometheus'
+// tmpForDeletionBlockDirSuffix). Both are removed at start-up.
+inline constexpr std::string_view kTmpForDeletionSuffix = ".tmp-for-deletion";
 
 // "dir/name".
 std::string JoinPath(std::string_view dir, std::string_view name);

@@ -12,8 +12,12 @@
 // number 1, unlike block chunk segments). Prometheus preallocates its
 // files, so a run of zero bytes where a chunk would start ends a file.
 //
+// The free functions below encode and decode single chunks; the writer,
+// the reader and HeadChunkStore (engine/head_chunk_store.h) share them.
+//
 // Thread-safety: HeadChunkWriter is not thread-safe (the head serialises
-// writes); HeadChunkReader is safe for concurrent reads.
+// writes); HeadChunkReader is safe for concurrent reads; the free functions
+// are pure.
 #ifndef STRATA_ENGINE_HEAD_CHUNK_FILE_H_
 #define STRATA_ENGINE_HEAD_CHUNK_FILE_H_
 
@@ -41,6 +45,27 @@ struct HeadChunk {
   ChunkView chunk;
 };
 
+// The numbers of the head chunk files in `dir`, ascending; none if `dir`
+// is missing.
+[[nodiscard]] StatusOr<std::vector<uint32_t>> ListHeadChunkFiles(Env& env, const std::string& dir);
+
+// OK if `data` (a whole file) starts with a valid head chunk file header;
+// otherwise DataLoss naming `path` and the offset.
+[[nodiscard]] Status CheckHeadChunkFileHeader(std::string_view data, std::string_view path);
+
+// Appends the encoded chunk (the "chunk" line of the file comment) to `dst`.
+void EncodeHeadChunk(std::string* dst, uint64_t series_ref, int64_t min_time_ms,
+                     int64_t max_time_ms, compression::ChunkEncoding encoding,
+                     std::string_view data);
+
+// Decodes the chunk at the start of `rest` (a file's bytes from the chunk's
+// offset on) into `*out`, all but `out->ref`, verifying its CRC32C.
+// Returns its encoded size, or 0 if `rest` starts with the zero padding
+// that ends a file. Damage is DataLoss with a message saying what is wrong
+// but not where: callers prefix "<path> offset <n>: ". `out->chunk.data`
+// points into `rest`.
+[[nodiscard]] StatusOr<size_t> DecodeHeadChunk(std::string_view rest, HeadChunk* out);
+
 class HeadChunkWriter {
  public:
   // Appends to directory `dir` (created if missing), starting a new file
@@ -58,15 +83,24 @@ class HeadChunkWriter {
   [[nodiscard]] StatusOr<uint64_t> Write(uint64_t series_ref, int64_t min_time_ms,
                                          int64_t max_time_ms, compression::ChunkEncoding encoding,
                                          std::string_view data);
+  // As Write, for a chunk already encoded by EncodeHeadChunk.
+  [[nodiscard]] StatusOr<uint64_t> WriteEncoded(std::string_view chunk);
   [[nodiscard]] Status Flush();
   // Flushes and closes the current file.
   [[nodiscard]] Status Close();
 
+  // The number of the file the last Write went to; before the first Write,
+  // that of the last existing file (0 if none).
   uint32_t current_file() const { return number_; }
+  // Bytes in the current file, including buffered ones.
+  uint64_t current_file_size() const { return offset_; }
 
  private:
   HeadChunkWriter(Env& env, std::string dir, uint64_t max_file_size, uint32_t next_number);
   [[nodiscard]] Status Cut();
+  // Cuts a file a failed append left broken back to its last whole chunk
+  // and reopens it for appending (or removes it if its header is broken).
+  [[nodiscard]] Status Repair();
 
   Env& env_;
   const std::string dir_;
@@ -74,6 +108,10 @@ class HeadChunkWriter {
   std::unique_ptr<WritableFile> file_;
   uint32_t number_;  // of the current file; before the first cut, the last existing one
   uint64_t offset_ = 0;
+  // A failed append may have left part of a chunk in the file: the next
+  // Write or Close cuts it back to offset_ (Repair), so that no chunk sits
+  // behind damage, which would end a replay early.
+  bool broken_ = false;
   std::string buf_;
 };
 

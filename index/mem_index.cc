@@ -46,7 +46,7 @@ Status MemIndex::Add(uint64_t ref, const Labels& labels) {
   if (labels.empty()) {
     return absl::InvalidArgumentError(StrCat("index series ", ref, ": empty label set"));
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const auto pos = std::lower_bound(refs_.begin(), refs_.end(), ref);
   if (pos != refs_.end() && *pos == ref) {
     return absl::AlreadyExistsError(
@@ -76,7 +76,7 @@ Status MemIndex::Add(uint64_t ref, const Labels& labels) {
 }
 
 StatusOr<Labels> MemIndex::SeriesLabels(uint64_t ref) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   const auto pos = std::lower_bound(refs_.begin(), refs_.end(), ref);
   if (pos == refs_.end() || *pos != ref) {
     return absl::NotFoundError(StrCat("index series ", ref, " not found"));
@@ -97,7 +97,7 @@ StatusOr<Labels> MemIndex::SeriesLabels(uint64_t ref) const {
 }
 
 std::vector<uint64_t> MemIndex::AllPostings() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   return refs_;
 }
 
@@ -113,7 +113,7 @@ const std::vector<uint64_t>* MemIndex::FindPostingsLocked(std::string_view name,
 }
 
 std::vector<uint64_t> MemIndex::Postings(std::string_view name, std::string_view value) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   const auto* refs = FindPostingsLocked(name, value);
   return refs ? *refs : std::vector<uint64_t>{};
 }
@@ -126,7 +126,7 @@ static std::vector<std::string> SortedStrings(std::vector<std::string_view> view
 
 std::vector<std::string> MemIndex::LabelNames() const {
   std::vector<std::string_view> views;
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   views.reserve(postings_.size());
   for (const auto& [name_id, values] : postings_) views.push_back(symbols_.Get(name_id));
   return SortedStrings(std::move(views));
@@ -134,7 +134,7 @@ std::vector<std::string> MemIndex::LabelNames() const {
 
 std::vector<std::string> MemIndex::LabelValues(std::string_view name) const {
   std::vector<std::string_view> views;
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   const auto name_id = symbols_.Find(name);
   if (!name_id) return {};
   const auto it = postings_.find(*name_id);
@@ -146,17 +146,17 @@ std::vector<std::string> MemIndex::LabelValues(std::string_view name) const {
 
 StatusOr<std::vector<uint64_t>> MemIndex::PostingsForMatchers(
     std::span<const Matcher> matchers) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   return index::PostingsForMatchers(LockedSource(*this), matchers);
 }
 
 size_t MemIndex::num_series() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   return refs_.size();
 }
 
 size_t MemIndex::MemoryBytes() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   size_t bytes = symbols_.MemoryBytes() + refs_.capacity() * sizeof(uint64_t) +
                  label_start_.capacity() * sizeof(uint64_t) +
                  label_ids_.capacity() * sizeof(uint32_t);

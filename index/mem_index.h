@@ -32,7 +32,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "index/labels.h"
 #include "index/matcher.h"
 #include "index/symbol_table.h"
@@ -82,7 +82,7 @@ class MemIndex {
                                                   std::string_view value) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   SymbolTable symbols_ ABSL_GUARDED_BY(mu_);
   // Sorted series refs (the all-postings list) and, in parallel, where each
   // series' labels start in label_ids_: [count, name0, value0, name1, ...].

@@ -25,7 +25,7 @@ struct Writer::Waiter {
   Status status;
   uint32_t new_segment = 0;  // the result of kRoll
   bool done = false;
-  absl::CondVar cv;
+  CondVar cv;
 };
 
 Writer::Writer(Env& env, std::string dir, WriterOptions options)
@@ -54,7 +54,7 @@ StatusOr<std::unique_ptr<Writer>> Writer::Open(Env& env, std::string dir, Writer
   std::unique_ptr<Writer> w(new Writer(env, std::move(dir), options));
   STRATA_RETURN_IF_ERROR(w->StartSegment(next));
   {
-    absl::MutexLock l(&w->mu_);
+    MutexLock l(&w->mu_);
     w->segment_index_ = next;
   }
   if (options.sync_policy == SyncPolicy::kInterval) {
@@ -66,7 +66,7 @@ StatusOr<std::unique_ptr<Writer>> Writer::Open(Env& env, std::string dir, Writer
 Writer::~Writer() {
   bool closed;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     closed = closed_;
   }
   if (!closed) Close().IgnoreError();  // errors are reported by an explicit Close()
@@ -134,17 +134,17 @@ Status Writer::Close() {
 }
 
 uint32_t Writer::current_segment() const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return segment_index_;
 }
 
 WriterStats Writer::stats() const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return stats_;
 }
 
 Status Writer::Submit(Waiter* w) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   queue_.push_back(w);
   while (!w->done && queue_.front() != w) w->cv.Wait(&mu_);
   if (w->done) return w->status;

@@ -35,9 +35,8 @@
 #include <string_view>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/mutex.h"
 #include "strata/env.h"
 #include "strata/status.h"
 #include "wal/format.h"
@@ -127,7 +126,7 @@ class Writer {
   const WriterOptions options_;
   const uint64_t max_record_bytes_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Waiter*> queue_ ABSL_GUARDED_BY(mu_);
   Status error_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -145,7 +144,7 @@ class Writer {
   uint64_t leader_bytes_ = 0;
 
   // The interval flusher; started by Open(), stopped once by Close().
-  absl::Notification stop_flusher_;
+  Notification stop_flusher_;
   std::once_flag stop_flusher_once_;
   std::thread flusher_;
 };

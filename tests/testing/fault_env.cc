@@ -48,27 +48,27 @@ class FaultEnv::File final : public WritableFile {
 FaultEnv::FaultEnv(Env& base) : base_(base) {}
 
 void FaultEnv::SetActive(bool active) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   active_ = active;
 }
 
 bool FaultEnv::active() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return active_;
 }
 
 void FaultEnv::SetWriteError(Status status) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   write_error_ = std::move(status);
 }
 
 void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   disk_left_ = bytes;
 }
 
 std::pair<uint64_t, Status> FaultEnv::AdmitAppend(uint64_t n) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (!write_error_.ok()) return {0, write_error_};
   if (!active_) return {0, absl::OkStatus()};
   if (!disk_left_) return {n, absl::OkStatus()};
@@ -82,12 +82,12 @@ std::pair<uint64_t, Status> FaultEnv::AdmitAppend(uint64_t n) {
 }
 
 Status FaultEnv::CheckWrite() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return write_error_;
 }
 
 void FaultEnv::RecordSync(const std::string& path, uint64_t size) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   files_[path].synced_bytes = size;
 }
 
@@ -95,7 +95,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::Wrap(const std::string& path,
                                                        StatusOr<std::unique_ptr<WritableFile>> file,
                                                        bool created) {
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   FileState& state = files_[path];
   if (created) state = FileState{};
   return std::unique_ptr<WritableFile>(new File(*this, path, *std::move(file)));
@@ -105,7 +105,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::str
   const bool existed = base_.FileExists(path);
   auto file = Wrap(path, base_.NewWritableFile(path), true);
   if (file.ok() && existed) {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     files_[path].entry_synced = true;  // truncated in place: the entry was there
   }
   return file;
@@ -116,7 +116,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::s
   auto size = existed ? base_.GetFileSize(path) : StatusOr<uint64_t>(0);
   auto file = Wrap(path, base_.NewAppendableFile(path), !existed);
   if (file.ok() && existed && size.ok()) {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     // A file that existed before is taken as durable up to its size.
     files_[path] = FileState{*size, true};
   }
@@ -125,7 +125,7 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::s
 
 Status FaultEnv::RemoveFile(const std::string& path) {
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     files_.erase(path);
   }
   return base_.RemoveFile(path);
@@ -133,7 +133,7 @@ Status FaultEnv::RemoveFile(const std::string& path) {
 
 Status FaultEnv::RemoveAll(const std::string& path) {
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     std::erase_if(
         files_, [&](const auto& e) { return e.first == path || e.first.starts_with(path + "/"); });
   }
@@ -143,7 +143,7 @@ Status FaultEnv::RemoveAll(const std::string& path) {
 Status FaultEnv::Rename(const std::string& from, const std::string& to) {
   Status s = base_.Rename(from, to);
   if (!s.ok()) return s;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   std::map<std::string, FileState> moved;
   std::erase_if(files_, [&](const auto& e) {
     if (e.first != from && !e.first.starts_with(from + "/")) return false;
@@ -157,7 +157,7 @@ Status FaultEnv::Rename(const std::string& from, const std::string& to) {
 Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
   Status s = base_.Truncate(path, size);
   if (!s.ok()) return s;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (auto it = files_.find(path); it != files_.end() && it->second.synced_bytes > size) {
     it->second.synced_bytes = size;
   }
@@ -167,7 +167,7 @@ Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
 Status FaultEnv::SyncDir(const std::string& dir) {
   Status s = base_.SyncDir(dir);
   if (!s.ok()) return s;
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (!active_) return absl::OkStatus();
   for (auto& [path, state] : files_) {
     if (path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/' &&
@@ -181,7 +181,7 @@ Status FaultEnv::SyncDir(const std::string& dir) {
 Status FaultEnv::DropUnsyncedData() {
   std::map<std::string, FileState> files;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     files.swap(files_);
   }
   for (const auto& [path, state] : files) {
@@ -190,7 +190,7 @@ Status FaultEnv::DropUnsyncedData() {
         state.entry_synced ? base_.Truncate(path, state.synced_bytes) : base_.RemoveFile(path);
     if (!s.ok()) return s;
   }
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   for (const auto& [path, state] : files) {
     if (state.entry_synced) files_[path] = FileState{state.synced_bytes, true};
   }

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "strata/env.h"
 
 namespace strata::testing {
@@ -97,7 +97,7 @@ class FaultEnv final : public Env {
   void RecordSync(const std::string& path, uint64_t size);
 
   Env& base_;
-  absl::Mutex mu_;
+  Mutex mu_;
   bool active_ ABSL_GUARDED_BY(mu_) = true;
   Status write_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);

@@ -8,7 +8,7 @@
 namespace strata::testing {
 
 struct MemEnv::FileData {
-  absl::Mutex mu;
+  Mutex mu;
   std::string data ABSL_GUARDED_BY(mu);
 };
 
@@ -35,7 +35,7 @@ class MemWritableFile final : public WritableFile {
 
   Status Append(std::string_view data) override {
     if (closed_) return Closed();
-    absl::MutexLock l(&file_->mu);
+    MutexLock l(&file_->mu);
     file_->data.append(data);
     return absl::OkStatus();
   }
@@ -47,7 +47,7 @@ class MemWritableFile final : public WritableFile {
     return absl::OkStatus();
   }
   uint64_t size() const override {
-    absl::MutexLock l(&file_->mu);
+    MutexLock l(&file_->mu);
     return file_->data.size();
   }
 
@@ -64,14 +64,14 @@ class MemRandomAccessFile final : public RandomAccessFile {
   explicit MemRandomAccessFile(std::shared_ptr<MemEnv::FileData> file) : file_(std::move(file)) {}
 
   StatusOr<std::string_view> Read(uint64_t offset, size_t n, char* scratch) const override {
-    absl::MutexLock l(&file_->mu);
+    MutexLock l(&file_->mu);
     if (offset >= file_->data.size()) return std::string_view(scratch, 0);
     size_t len = std::min<uint64_t>(n, file_->data.size() - offset);
     file_->data.copy(scratch, len, offset);
     return std::string_view(scratch, len);
   }
   StatusOr<uint64_t> Size() const override {
-    absl::MutexLock l(&file_->mu);
+    MutexLock l(&file_->mu);
     return file_->data.size();
   }
 
@@ -116,28 +116,28 @@ StatusOr<std::shared_ptr<MemEnv::FileData>> MemEnv::OpenLocked(const std::string
   auto& file = files_[path];
   if (!file) file = std::make_shared<FileData>();
   if (truncate) {
-    absl::MutexLock l(&file->mu);
+    MutexLock l(&file->mu);
     file->data.clear();
   }
   return file;
 }
 
 StatusOr<std::shared_ptr<MemEnv::FileData>> MemEnv::Find(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return NotFound("open", path);
   return it->second;
 }
 
 StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto file = OpenLocked(path, true);
   if (!file.ok()) return file.status();
   return std::make_unique<MemWritableFile>(path, *std::move(file));
 }
 
 StatusOr<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto file = OpenLocked(path, false);
   if (!file.ok()) return file.status();
   return std::make_unique<MemWritableFile>(path, *std::move(file));
@@ -152,24 +152,24 @@ StatusOr<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(const st
 StatusOr<std::unique_ptr<MappedFile>> MemEnv::MapFile(const std::string& path) {
   auto file = Find(path);
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&(*file)->mu);
+  MutexLock l(&(*file)->mu);
   return std::make_unique<MemMappedFile>((*file)->data);
 }
 
 bool MemEnv::FileExists(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return files_.count(path) > 0 || dirs_.count(path) > 0;
 }
 
 StatusOr<uint64_t> MemEnv::GetFileSize(const std::string& path) {
   auto file = Find(path);
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&(*file)->mu);
+  MutexLock l(&(*file)->mu);
   return (*file)->data.size();
 }
 
 StatusOr<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (!dirs_.count(dir)) return NotFound("opendir", dir);
   std::vector<std::string> names;
   for (const auto& [path, file] : files_) {
@@ -182,12 +182,12 @@ StatusOr<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
 }
 
 bool MemEnv::IsDirectory(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return dirs_.count(path) > 0;
 }
 
 Status MemEnv::CreateDirs(const std::string& dir) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   for (std::string d = dir; !d.empty(); d = Parent(d)) {
     if (files_.count(d)) return absl::AlreadyExistsError(StrCat("mkdir ", d, ": File exists"));
     dirs_.insert(d);
@@ -196,13 +196,13 @@ Status MemEnv::CreateDirs(const std::string& dir) {
 }
 
 Status MemEnv::RemoveFile(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (files_.erase(path) == 0) return NotFound("unlink", path);
   return absl::OkStatus();
 }
 
 Status MemEnv::RemoveAll(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   files_.erase(path);
   dirs_.erase(path);
   std::erase_if(files_, [&](const auto& e) { return IsUnder(e.first, path); });
@@ -211,7 +211,7 @@ Status MemEnv::RemoveAll(const std::string& path) {
 }
 
 Status MemEnv::Rename(const std::string& from, const std::string& to) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (!ParentExistsLocked(to)) return NotFound("rename", to);
   if (auto it = files_.find(from); it != files_.end()) {
     if (dirs_.count(to))
@@ -248,19 +248,19 @@ Status MemEnv::Rename(const std::string& from, const std::string& to) {
 Status MemEnv::Truncate(const std::string& path, uint64_t size) {
   auto file = Find(path);
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&(*file)->mu);
+  MutexLock l(&(*file)->mu);
   (*file)->data.resize(size, '\0');
   return absl::OkStatus();
 }
 
 Status MemEnv::SyncDir(const std::string& dir) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (!dirs_.count(dir)) return NotFound("fsync", dir);
   return absl::OkStatus();
 }
 
 Status MemEnv::Link(const std::string& from, const std::string& to) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   auto it = files_.find(from);
   if (it == files_.end()) return NotFound("link", from);
   if (files_.count(to) || dirs_.count(to))
@@ -271,7 +271,7 @@ Status MemEnv::Link(const std::string& from, const std::string& to) {
 }
 
 StatusOr<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   if (locks_.count(path)) {
     return absl::FailedPreconditionError(StrCat("lock ", path, ": held by another owner"));
   }
@@ -282,7 +282,7 @@ StatusOr<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string& path) {
 }
 
 void MemEnv::Unlock(const std::string& path) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   locks_.erase(path);
 }
 
@@ -295,14 +295,14 @@ int64_t MemEnv::NowMillis() {
 StatusOr<std::string> MemEnv::Contents(const std::string& path) {
   auto file = Find(path);
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&(*file)->mu);
+  MutexLock l(&(*file)->mu);
   return (*file)->data;
 }
 
 Status MemEnv::SetContents(const std::string& path, std::string data) {
   auto file = Find(path);
   if (!file.ok()) return file.status();
-  absl::MutexLock l(&(*file)->mu);
+  MutexLock l(&(*file)->mu);
   (*file)->data = std::move(data);
   return absl::OkStatus();
 }

@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "strata/env.h"
 
 namespace strata::testing {
@@ -67,7 +67,7 @@ class MemEnv final : public Env {
   bool ParentExistsLocked(const std::string& path) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlock(const std::string& path);
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, std::shared_ptr<FileData>> files_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> dirs_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> locks_ ABSL_GUARDED_BY(mu_);

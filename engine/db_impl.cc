@@ -1,0 +1,389 @@
+#include "engine/db_impl.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "engine/compaction_plan.h"
+#include "engine/compactor.h"
+#include "engine/filenames.h"
+#include "engine/querier.h"
+#include "engine/ulid.h"
+
+namespace strata {
+
+StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options, const std::string& dir) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<engine::DBImpl> db, engine::DBImpl::Open(options, dir));
+  return std::unique_ptr<DB>(std::move(db));
+}
+
+namespace engine {
+
+namespace {
+
+// How often the background thread looks for work when nobody wakes it.
+constexpr absl::Duration kCompactionInterval = absl::Minutes(1);
+
+wal::SyncPolicy ToSyncPolicy(WalSyncPolicy p) {
+  switch (p) {
+    case WalSyncPolicy::kAlways:
+      return wal::SyncPolicy::kAlways;
+    case WalSyncPolicy::kInterval:
+      return wal::SyncPolicy::kInterval;
+    case WalSyncPolicy::kNever:
+      return wal::SyncPolicy::kNever;
+  }
+  return wal::SyncPolicy::kInterval;
+}
+
+Status FailedIfClosed(bool closed) {
+  if (closed) return absl::FailedPreconditionError("database is closed");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// strata::Appender on a HeadAppender; wakes the compactor when the head
+// has grown enough.
+class DBAppender final : public Appender {
+ public:
+  DBAppender(DBImpl& db, std::unique_ptr<HeadAppender> app) : db_(db), app_(std::move(app)) {}
+
+  StatusOr<SeriesRef> Append(std::span<const LabelView> labels, int64_t timestamp_ms,
+                             double value) override {
+    return app_->Append(labels, timestamp_ms, value);
+  }
+  Status Append(SeriesRef ref, int64_t timestamp_ms, double value) override {
+    return app_->Append(ref, timestamp_ms, value);
+  }
+  Status Commit() override {
+    {
+      MutexLock lock(&db_.mu_);
+      if (db_.closed_) {
+        app_->Rollback();
+        return FailedIfClosed(true);
+      }
+    }
+    CommitStats stats;
+    Status s = app_->Commit(&stats);
+    db_.samples_appended_.fetch_add(stats.samples, std::memory_order_relaxed);
+    db_.samples_refused_.fetch_add(stats.refused, std::memory_order_relaxed);
+    if (db_.HeadCompactable()) db_.WakeCompactor();
+    return s;
+  }
+  void Rollback() override { app_->Rollback(); }
+
+ private:
+  DBImpl& db_;
+  std::unique_ptr<HeadAppender> app_;
+};
+
+DBImpl::DBImpl(Env& env, std::string dir, const Options& options)
+    : env_(env), dir_(std::move(dir)), options_(options) {}
+
+DBImpl::~DBImpl() { Close().IgnoreError(); }  // errors are Close()'s to report
+
+StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std::string& dir) {
+  if (options.block_range_ms <= 0) {
+    return absl::InvalidArgumentError("block range must be positive");
+  }
+  if (options.retention_ms < 0 || options.out_of_order_window_ms < 0) {
+    return absl::InvalidArgumentError("retention and out-of-order window must not be negative");
+  }
+  Env& env = options.env != nullptr ? *options.env : *Env::Default();
+  std::unique_ptr<DBImpl> db(new DBImpl(env, dir, options));
+  STRATA_RETURN_IF_ERROR(env.CreateDirs(dir));
+  STRATA_ASSIGN_OR_RETURN(db->lock_, env.LockFile(JoinPath(dir, kLockFile)));
+  db->ranges_ = BlockRangesFor(options.block_range_ms, options.retention_ms);
+  STRATA_RETURN_IF_ERROR(db->LoadBlocks());
+
+  HeadOptions ho;
+  ho.chunk_range_ms = options.block_range_ms;
+  ho.ooo_window_ms = options.out_of_order_window_ms;
+  {
+    MutexLock lock(&db->mu_);
+    for (const auto& b : db->blocks_) {
+      ho.min_valid_time_ms = std::max(ho.min_valid_time_ms, b->meta().max_time_ms);
+    }
+  }
+  ho.wal.compress = options.wal_compression;
+  ho.wal.sync_policy = ToSyncPolicy(options.wal_sync);
+  ho.wal.sync_interval = absl::Milliseconds(options.wal_sync_interval_ms);
+  STRATA_ASSIGN_OR_RETURN(db->head_, Head::Open(env, dir, ho));
+  if (options.background_compaction) {
+    db->bg_ = std::thread([d = db.get()] { d->BackgroundLoop(); });
+  }
+  return db;
+}
+
+Status DBImpl::LoadBlocks() {
+  STRATA_ASSIGN_OR_RETURN(std::vector<std::string> names, env_.GetChildren(dir_));
+  std::vector<std::shared_ptr<Block>> loaded;
+  std::vector<std::string> warnings;
+  for (const std::string& name : names) {
+    const std::string path = JoinPath(dir_, name);
+    // Leftovers of an interrupted compaction or deletion.
+    if (name.ends_with(kTmpForCreationSuffix) || name.ends_with(kTmpForDeletionSuffix)) {
+      STRATA_RETURN_IF_ERROR(env_.RemoveAll(path));
+      continue;
+    }
+    if (!ParseUlid(name).ok() || !env_.IsDirectory(path)) continue;
+    StatusOr<std::shared_ptr<Block>> block = Block::Open(env_, path);
+    if (!block.ok()) {
+      warnings.push_back(StrCat("block ", name, " set aside: ", block.status().message()));
+      continue;
+    }
+    loaded.push_back(std::move(*block));
+  }
+  // A crash after a compaction wrote its block but before it deleted the
+  // sources leaves both: the sources go now (Prometheus does the same).
+  std::set<Ulid> parents;
+  for (const auto& b : loaded) {
+    for (const BlockDesc& p : b->meta().compaction.parents) parents.insert(p.ulid);
+  }
+  std::vector<std::shared_ptr<Block>> keep;
+  for (auto& b : loaded) {
+    if (!parents.contains(b->meta().ulid)) {
+      keep.push_back(std::move(b));
+      continue;
+    }
+    const std::string dir = b->dir();
+    b.reset();
+    STRATA_RETURN_IF_ERROR(env_.RemoveAll(dir));
+  }
+  std::sort(keep.begin(), keep.end(), [](const auto& a, const auto& b) {
+    return a->meta().min_time_ms < b->meta().min_time_ms;
+  });
+  MutexLock lock(&mu_);
+  blocks_ = std::move(keep);
+  warnings_ = std::move(warnings);
+  return absl::OkStatus();
+}
+
+std::vector<std::shared_ptr<Block>> DBImpl::blocks() const {
+  MutexLock lock(&mu_);
+  return blocks_;
+}
+
+std::unique_ptr<Appender> DBImpl::NewAppender() {
+  return std::make_unique<DBAppender>(*this, head_->NewAppender());
+}
+
+StatusOr<std::unique_ptr<Querier>> DBImpl::NewQuerier(int64_t min_time_ms, int64_t max_time_ms) {
+  std::vector<std::shared_ptr<Block>> blocks;
+  {
+    MutexLock lock(&mu_);
+    STRATA_RETURN_IF_ERROR(FailedIfClosed(closed_));
+    blocks = blocks_;
+  }
+  return std::unique_ptr<Querier>(
+      new DBQuerier(head_.get(), std::move(blocks), min_time_ms, max_time_ms));
+}
+
+Status DBImpl::Delete(int64_t min_time_ms, int64_t max_time_ms,
+                      std::span<const LabelMatcher> matchers) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<index::Matcher> ms, ToIndexMatchers(matchers));
+  MutexLock compact(&compact_mu_);
+  for (const auto& b : blocks()) {
+    if (b->meta().max_time_ms <= min_time_ms || b->meta().min_time_ms > max_time_ms) continue;
+    STRATA_RETURN_IF_ERROR(b->Delete(min_time_ms, max_time_ms, ms));
+  }
+  return head_->Delete(min_time_ms, max_time_ms, ms);
+}
+
+bool DBImpl::HeadCompactable() const {
+  const int64_t mint = head_->min_time_ms(), maxt = head_->max_time_ms();
+  if (mint == INT64_MAX || maxt == INT64_MIN) return false;
+  return maxt - mint > options_.block_range_ms / 2 * 3;
+}
+
+void DBImpl::WakeCompactor() {
+  MutexLock lock(&bg_mu_);
+  bg_wake_ = true;
+  bg_cv_.Signal();
+}
+
+void DBImpl::BackgroundLoop() {
+  for (;;) {
+    {
+      MutexLock lock(&bg_mu_);
+      if (!bg_stop_ && !bg_wake_) bg_cv_.WaitWithTimeout(&bg_mu_, kCompactionInterval);
+      if (bg_stop_) return;
+      bg_wake_ = false;
+    }
+    // Failures are counted and retried at the next round; the data stays
+    // in the head and the WAL meanwhile.
+    Compact().IgnoreError();
+  }
+}
+
+Status DBImpl::Compact() {
+  MutexLock lock(&compact_mu_);
+  Status s = CompactLocked();
+  if (!s.ok()) compactions_failed_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+Status DBImpl::CompactLocked() {
+  STRATA_RETURN_IF_ERROR(CompactHeadLocked());
+  for (bool again = true; again;) {
+    STRATA_RETURN_IF_ERROR(CompactBlocksLocked(&again));
+  }
+  return RetentionLocked();
+}
+
+Status DBImpl::CompactHeadLocked() {
+  const int64_t range = options_.block_range_ms;
+  while (HeadCompactable()) {
+    const int64_t mint = head_->min_time_ms();
+    const int64_t maxt = RangeEnd(mint, range);
+    STRATA_ASSIGN_OR_RETURN(std::optional<BlockMeta> meta,
+                            WriteHeadBlock(env_, dir_, *head_, mint, maxt));
+    if (meta.has_value()) {
+      STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Block> block,
+                              Block::Open(env_, JoinPath(dir_, meta->ulid.ToString())));
+      MutexLock lock(&mu_);
+      blocks_.push_back(std::move(block));
+      std::sort(blocks_.begin(), blocks_.end(), [](const auto& a, const auto& b) {
+        return a->meta().min_time_ms < b->meta().min_time_ms;
+      });
+    }
+    compactions_.fetch_add(1, std::memory_order_relaxed);
+    // The block is durable: the head can let go of it.
+    STRATA_RETURN_IF_ERROR(Annotate(head_->Truncate(maxt), "truncate head"));
+  }
+  return absl::OkStatus();
+}
+
+Status DBImpl::CompactBlocksLocked(bool* compacted) {
+  *compacted = false;
+  std::vector<std::shared_ptr<Block>> all = blocks();
+  std::vector<BlockMeta> metas;
+  for (const auto& b : all) metas.push_back(b->meta());
+  const std::vector<Ulid> plan = PlanCompaction(metas, ranges_);
+  if (plan.empty()) return absl::OkStatus();
+  std::vector<std::shared_ptr<Block>> inputs;
+  for (const auto& b : all) {
+    if (std::find(plan.begin(), plan.end(), b->meta().ulid) != plan.end()) inputs.push_back(b);
+  }
+  STRATA_ASSIGN_OR_RETURN(std::optional<BlockMeta> meta, CompactBlocks(env_, dir_, inputs));
+  if (meta.has_value()) {
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Block> block,
+                            Block::Open(env_, JoinPath(dir_, meta->ulid.ToString())));
+    MutexLock lock(&mu_);
+    blocks_.push_back(std::move(block));
+  }
+  compactions_.fetch_add(1, std::memory_order_relaxed);
+  STRATA_RETURN_IF_ERROR(DeleteBlocks(plan));
+  *compacted = true;
+  return absl::OkStatus();
+}
+
+Status DBImpl::RetentionLocked() {
+  std::vector<std::shared_ptr<Block>> all = blocks();
+  if (all.empty()) return absl::OkStatus();
+  std::vector<BlockMeta> metas;
+  std::vector<uint64_t> sizes;
+  for (const auto& b : all) {
+    metas.push_back(b->meta());
+    sizes.push_back(b->size_bytes());
+  }
+  const uint64_t other = head_->wal_bytes() + head_->head_chunk_bytes();
+  const std::vector<Ulid> doomed =
+      BlocksBeyondRetention(metas, sizes, options_.retention_ms, options_.retention_bytes, other);
+  return DeleteBlocks(doomed);
+}
+
+Status DBImpl::DeleteBlocks(std::span<const Ulid> ulids) {
+  if (ulids.empty()) return absl::OkStatus();
+  std::vector<std::shared_ptr<Block>> doomed;
+  {
+    MutexLock lock(&mu_);
+    std::vector<std::shared_ptr<Block>> keep;
+    for (auto& b : blocks_) {
+      const bool gone = std::find(ulids.begin(), ulids.end(), b->meta().ulid) != ulids.end();
+      (gone ? doomed : keep).push_back(std::move(b));
+    }
+    std::sort(keep.begin(), keep.end(), [](const auto& a, const auto& b) {
+      return a->meta().min_time_ms < b->meta().min_time_ms;
+    });
+    blocks_ = std::move(keep);
+  }
+  // Queriers may still read a doomed block: their mappings outlive the
+  // files. Rename first so a crash mid-delete leaves a name start-up removes.
+  for (const auto& b : doomed) {
+    const std::string tmp = StrCat(b->dir(), kTmpForDeletionSuffix);
+    STRATA_RETURN_IF_ERROR(env_.Rename(b->dir(), tmp));
+    STRATA_RETURN_IF_ERROR(env_.RemoveAll(tmp));
+  }
+  return env_.SyncDir(dir_);
+}
+
+Status DBImpl::Snapshot(const std::string& dir, bool with_head) {
+  MutexLock compact(&compact_mu_);
+  STRATA_RETURN_IF_ERROR(env_.CreateDirs(dir));
+  for (const auto& b : blocks()) {
+    const std::string to = JoinPath(dir, b->meta().ulid.ToString());
+    const std::string to_chunks = JoinPath(to, kBlockChunksDir);
+    STRATA_RETURN_IF_ERROR(env_.CreateDirs(to_chunks));
+    for (std::string_view f : {kBlockMetaFile, kBlockIndexFile, kBlockTombstonesFile}) {
+      const std::string from = JoinPath(b->dir(), f);
+      if (!env_.FileExists(from)) continue;
+      STRATA_RETURN_IF_ERROR(env_.Link(from, JoinPath(to, f)));
+    }
+    const std::string from_chunks = JoinPath(b->dir(), kBlockChunksDir);
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> segs, env_.GetChildren(from_chunks));
+    for (const std::string& seg : segs) {
+      STRATA_RETURN_IF_ERROR(env_.Link(JoinPath(from_chunks, seg), JoinPath(to_chunks, seg)));
+    }
+  }
+  if (with_head && head_->max_time_ms() != INT64_MIN) {
+    STRATA_RETURN_IF_ERROR(
+        WriteHeadBlock(env_, dir, *head_, head_->min_time_ms(), head_->max_time_ms() + 1).status());
+  }
+  return env_.SyncDir(dir);
+}
+
+DBStats DBImpl::Stats() const {
+  DBStats s;
+  s.head_series = head_->num_series();
+  s.head_chunks = head_->num_chunks();
+  s.head_min_time_ms = head_->min_time_ms();
+  s.head_max_time_ms = head_->max_time_ms();
+  {
+    MutexLock lock(&mu_);
+    s.blocks = blocks_.size();
+    for (const auto& b : blocks_) s.block_bytes += b->size_bytes();
+    s.warnings = warnings_;
+  }
+  s.wal_bytes = head_->wal_bytes();
+  s.samples_appended = samples_appended_.load(std::memory_order_relaxed);
+  s.samples_refused = samples_refused_.load(std::memory_order_relaxed);
+  s.compactions = compactions_.load(std::memory_order_relaxed);
+  s.compactions_failed = compactions_failed_.load(std::memory_order_relaxed);
+  return s;
+}
+
+Status DBImpl::Close() {
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+  }
+  {
+    MutexLock lock(&bg_mu_);
+    bg_stop_ = true;
+    bg_cv_.SignalAll();
+  }
+  if (bg_.joinable()) bg_.join();
+  MutexLock compact(&compact_mu_);
+  Status s = head_ != nullptr ? head_->Close() : absl::OkStatus();
+  lock_.reset();
+  return s;
+}
+
+}  // namespace engine
+}  // namespace strata

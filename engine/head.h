@@ -1,0 +1,262 @@
+// Head: the newest samples of every series, in memory, in front of the
+// blocks (Prometheus' tsdb/head.go, head_append.go, head_read.go,
+// head_wal.go).
+//
+// Each series has one open XOR chunk in RAM; a chunk is cut at Prometheus'
+// points (at most 120 samples on a regular scrape, never across a multiple
+// of the chunk range) and the full one is written to chunks_head/ and read
+// back through a mapping (HeadChunkStore), so RSS stays flat. Every change
+// is logged to the WAL before it becomes visible; Open() replays the WAL
+// (checkpoint first) and the head chunk files, so a crash loses nothing
+// that Commit() acknowledged.
+//
+// Series live in stripes: one array of stripes keyed by series ref holds
+// the series and guards their samples, another keyed by label hash finds a
+// series by its labels (hash collisions resolved by comparing labels). The
+// label index (MemIndex) answers selectors.
+//
+// Out of order: with a window w > 0 a sample at most w older than its
+// series' newest sample goes to a small sorted per-series buffer that
+// queries and compaction merge in; without one it is refused.
+//
+// Thread-safety: all methods are thread-safe. Appends to different series
+// run in parallel; queries copy what they need under the stripe lock.
+// Truncate() and WriteBlock() are called by one compaction thread at a time.
+#ifndef STRATA_ENGINE_HEAD_H_
+#define STRATA_ENGINE_HEAD_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "base/mutex.h"
+#include "engine/block_meta.h"
+#include "engine/block_writer.h"
+#include "engine/head_chunk_store.h"
+#include "engine/sample_iterator.h"
+#include "engine/tombstones.h"
+#include "index/labels.h"
+#include "index/matcher.h"
+#include "index/mem_index.h"
+#include "strata/db.h"
+#include "strata/env.h"
+#include "strata/status.h"
+#include "wal/writer.h"
+
+namespace strata::engine {
+
+// Prometheus' rangeForTimestamp: the end of the range of width `width`
+// holding `t` (ranges are aligned to multiples of `width`).
+int64_t RangeEnd(int64_t t, int64_t width);
+
+struct HeadOptions {
+  // Chunks never cross a multiple of this (the block range).
+  int64_t chunk_range_ms = 2 * 3600 * 1000;
+  // 0: refuse out-of-order samples.
+  int64_t ooo_window_ms = 0;
+  // Samples older than this are refused ("out of bounds"): the end of the
+  // newest block, whose data the head no longer holds.
+  int64_t min_valid_time_ms = INT64_MIN;
+  wal::WriterOptions wal;
+};
+
+// What Open() found while replaying; intentionally copyable.
+struct HeadReplayStats {
+  uint64_t series = 0;
+  uint64_t samples = 0;
+  uint64_t mmapped_chunks = 0;
+  uint64_t unknown_series_refs = 0;  // samples of series never declared
+  uint64_t samples_refused = 0;      // out of order or out of bounds at replay
+  uint64_t head_chunk_bytes_dropped = 0;
+  uint64_t wal_torn_tail_bytes = 0;
+};
+
+// One series as a query sees it: labels and its chunks inside the queried
+// range, owned (pins and copies), so it stays valid after the head moves on.
+struct HeadSeriesData {
+  index::Labels labels;
+  std::vector<TimedChunk> chunks;       // by min time; views into `pins`
+  std::vector<PinnedChunk> pins;        // keep the chunks' bytes alive (mappings or copies)
+  std::vector<int64_t> ooo_timestamps;  // out-of-order samples, sorted
+  std::vector<double> ooo_values;
+  std::shared_ptr<const Intervals> deleted;  // null if none
+  Status status;  // DataLoss if a chunk could not be read; iterators report it
+
+  // An iterator over [min_time_ms, max_time_ms] of this data, which must
+  // outlive it.
+  std::unique_ptr<SampleIterator> NewIterator(int64_t min_time_ms, int64_t max_time_ms) const;
+};
+
+class HeadAppender;
+struct MappedChunk;
+
+class Head {
+ public:
+  // Opens the head of data directory `dir`: replays chunks_head/ and the
+  // WAL (using every core for samples), then opens the WAL for writing.
+  // `env` must outlive the head. Errors: DataLoss naming the segment and
+  // offset if the WAL is damaged before its tail; the Env's errors.
+  [[nodiscard]] static StatusOr<std::unique_ptr<Head>> Open(Env& env, const std::string& dir,
+                                                            const HeadOptions& options,
+                                                            HeadReplayStats* stats = nullptr);
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+  ~Head();
+
+  // One series; opaque outside the head (engine/internal/head_series.h).
+  struct Series;
+
+  std::unique_ptr<HeadAppender> NewAppender();
+
+  // Series selected by `matchers` with samples in [mint, maxt], sorted by
+  // labels.
+  [[nodiscard]] StatusOr<std::vector<HeadSeriesData>> Select(
+      std::span<const index::Matcher> matchers, int64_t mint, int64_t maxt) const;
+  // Sorted label names / values of the series `matchers` select (all if
+  // empty). The head's range is not narrowed further, as in Prometheus.
+  [[nodiscard]] StatusOr<std::vector<std::string>> LabelNames(
+      std::span<const index::Matcher> matchers) const;
+  [[nodiscard]] StatusOr<std::vector<std::string>> LabelValues(
+      std::string_view name, std::span<const index::Matcher> matchers) const;
+
+  // Deletes [mint, maxt] of the series `matchers` select: logged to the
+  // WAL as tombstones, applied to reads and to the next block.
+  [[nodiscard]] Status Delete(int64_t mint, int64_t maxt, std::span<const index::Matcher> matchers);
+
+  // Writes the samples in [mint, maxt) into `writer` (series in label
+  // order), tombstones applied, out-of-order samples merged; returns the
+  // number of series written. REQUIRES: not concurrent with Truncate().
+  [[nodiscard]] StatusOr<uint64_t> WriteBlock(BlockWriter& writer, int64_t mint,
+                                              int64_t maxt) const;
+  // Drops everything before `mint` (after it went into a block): chunks,
+  // series left without samples (and their index entries), head chunk
+  // files, and the WAL's older part (checkpointed). Samples before `mint`
+  // are refused from now on.
+  [[nodiscard]] Status Truncate(int64_t mint);
+
+  // Samples from the head's min time to max time; INT64_MAX / INT64_MIN
+  // when empty.
+  int64_t min_time_ms() const { return min_time_.load(std::memory_order_relaxed); }
+  int64_t max_time_ms() const { return max_time_.load(std::memory_order_relaxed); }
+  int64_t min_valid_time_ms() const { return min_valid_time_.load(std::memory_order_relaxed); }
+  uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
+  uint64_t num_chunks() const;
+  uint64_t wal_bytes() const;
+  uint64_t head_chunk_bytes() const;
+  const HeadOptions& options() const { return options_; }
+
+  // Flushes head chunk files and syncs and closes the WAL.
+  [[nodiscard]] Status Close();
+
+ private:
+  friend class HeadAppender;
+  struct RefStripe {
+    mutable Mutex mu;
+    absl::flat_hash_map<uint64_t, std::unique_ptr<Series>> series ABSL_GUARDED_BY(mu);
+  };
+  struct HashStripe {
+    mutable Mutex mu;
+    absl::flat_hash_map<uint64_t, std::vector<Series*>> series ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kStripes = 1 << 12;  // Prometheus' DefaultStripeSize is 1 << 14
+
+  Head(Env& env, std::string dir, const HeadOptions& options);
+  [[nodiscard]] Status Replay(HeadReplayStats* stats);
+  [[nodiscard]] Status TruncateWal(int64_t mint);
+
+  RefStripe& ref_stripe(uint64_t ref) const { return ref_stripes_[ref & (kStripes - 1)]; }
+  // The series with `ref`, or null. The pointer is valid only while the
+  // caller holds the series' stripe lock or a pending count on it.
+  Series* GetByRef(uint64_t ref) const;
+  // Finds or creates the series whose canonical label encoding is
+  // `encoded` (hash `hash`) and adds one to its pending count, which keeps
+  // it alive until the caller takes it off; `*created` tells which.
+  // `ref_hint` (WAL replay) is the ref to give a new series, 0 for the next.
+  [[nodiscard]] StatusOr<Series*> GetOrCreate(std::string_view encoded, uint64_t hash,
+                                              uint64_t ref_hint, bool* created);
+  // Appends under the series' stripe lock; false if refused (reason in
+  // `*why`). Cuts and maps chunks as needed.
+  bool AppendLocked(Series& s, int64_t t, double v, const char** why);
+  void CutChunkLocked(Series& s, int64_t t);
+  // Gives a series replayed from the WAL its chunks from chunks_head/.
+  void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks);
+  void UpdateMinMax(int64_t t);
+  void SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSeriesData* out) const;
+  std::shared_ptr<const index::MemIndex> index() const;
+  std::shared_ptr<const Tombstones> tombstones() const;
+
+  // Constant after construction.
+  Env& env_;
+  const std::string dir_;
+  const HeadOptions options_;
+
+  std::unique_ptr<wal::Writer> wal_;
+  std::unique_ptr<HeadChunkStore> chunks_;
+  std::unique_ptr<RefStripe[]> ref_stripes_;
+  std::unique_ptr<HashStripe[]> hash_stripes_;
+
+  mutable Mutex meta_mu_;  // guards the two snapshots below
+  // Replaced (not changed in place) by Truncate; readers copy the pointer.
+  std::shared_ptr<index::MemIndex> index_ ABSL_GUARDED_BY(meta_mu_);
+  std::shared_ptr<const Tombstones> tombstones_ ABSL_GUARDED_BY(meta_mu_);
+
+  std::atomic<uint64_t> next_ref_{1};
+  std::atomic<int64_t> min_time_{INT64_MAX};
+  std::atomic<int64_t> max_time_{INT64_MIN};
+  std::atomic<int64_t> min_valid_time_;
+  std::atomic<uint64_t> num_series_{0};
+  std::atomic<uint64_t> num_mmapped_chunks_{0};
+  Status chunk_write_error_;  // first failure to map a chunk (kept in RAM then)
+};
+
+// Statistics of one Commit(); intentionally copyable.
+struct CommitStats {
+  uint64_t samples = 0;
+  uint64_t refused = 0;
+};
+
+// A transaction on the head (see strata::Appender for the contract).
+// Not thread-safe.
+class HeadAppender {
+ public:
+  explicit HeadAppender(Head& head) : head_(head) {}
+  HeadAppender(const HeadAppender&) = delete;
+  HeadAppender& operator=(const HeadAppender&) = delete;
+  ~HeadAppender() { Rollback(); }
+
+  // Adds a sample to the series with `labels` (any order). Errors:
+  // InvalidArgument for a bad label set, or for a sample that is out of
+  // bounds, out of order or a duplicate with another value (the message
+  // names the series); the sample is then not added.
+  [[nodiscard]] StatusOr<uint64_t> Append(std::span<const LabelView> labels, int64_t t, double v);
+  // Adds a sample to series `ref`. NotFound if there is no such series.
+  [[nodiscard]] Status Append(uint64_t ref, int64_t t, double v);
+  // Logs and applies. See strata::Appender::Commit.
+  [[nodiscard]] Status Commit(CommitStats* stats = nullptr);
+  void Rollback();
+
+ private:
+  struct Pending {
+    Head::Series* series;
+    int64_t t;
+    double v;
+  };
+  [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
+
+  Head& head_;
+  std::vector<Pending> pending_;
+  std::vector<LabelView> sorted_;
+  std::string encoded_;
+  std::string record_;
+};
+
+}  // namespace strata::engine
+
+#endif  // STRATA_ENGINE_HEAD_H_

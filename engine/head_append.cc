@@ -1,0 +1,157 @@
+// HeadAppender: a transaction of samples, checked as they are appended,
+// logged to the WAL as one batch at Commit and only then applied
+// (Prometheus' headAppender in tsdb/head_append.go).
+#include <algorithm>
+#include <bit>
+
+#include "absl/container/flat_hash_set.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "engine/head.h"
+#include "engine/internal/head_series.h"
+#include "wal/records.h"
+#include "xxhash.h"
+
+namespace strata::engine {
+
+namespace {
+
+Status Refused(const char* why, const index::Labels& labels, int64_t t) {
+  return absl::InvalidArgumentError(
+      StrCat(why, " for series ", labels.ToString(), " at timestamp ", t));
+}
+
+}  // namespace
+
+Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate) {
+  *duplicate = false;
+  if (t < head_.min_valid_time_ms()) return Refused("out of bounds", s.labels, t);
+  if (t > s.max_time) return absl::OkStatus();
+  if (t == s.max_time) {
+    if (std::bit_cast<uint64_t>(v) == s.last_bits) {
+      *duplicate = true;
+      return absl::OkStatus();
+    }
+    return Refused("duplicate sample for timestamp", s.labels, t);
+  }
+  const int64_t window = head_.options_.ooo_window_ms;
+  if (window <= 0) return Refused("out of order sample", s.labels, t);
+  if (t < s.max_time - window) {
+    return Refused("out of order sample outside the out-of-order window", s.labels, t);
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64_t t, double v) {
+  sorted_.clear();
+  for (const LabelView& l : labels) {
+    if (l.name.empty()) return absl::InvalidArgumentError("label with an empty name");
+    if (!l.value.empty()) sorted_.push_back(l);
+  }
+  auto by_name = [](const LabelView& a, const LabelView& b) { return a.name < b.name; };
+  if (!std::is_sorted(sorted_.begin(), sorted_.end(), by_name)) {
+    std::sort(sorted_.begin(), sorted_.end(), by_name);
+  }
+  if (sorted_.empty()) return absl::InvalidArgumentError("empty label set");
+  encoded_.clear();
+  for (size_t i = 0; i < sorted_.size(); ++i) {
+    if (i > 0 && sorted_[i].name == sorted_[i - 1].name) {
+      return absl::InvalidArgumentError(
+          StrCat("label name \"", sorted_[i].name, "\" appears twice"));
+    }
+    index::AppendLabelEncoding(&encoded_, sorted_[i].name, sorted_[i].value);
+  }
+  const uint64_t hash = XXH3_64bits(encoded_.data(), encoded_.size());
+  bool created = false;
+  STRATA_ASSIGN_OR_RETURN(Head::Series * s, head_.GetOrCreate(encoded_, hash, 0, &created));
+  bool duplicate = false;
+  Status st;
+  {
+    MutexLock lock(&head_.ref_stripe(s->ref).mu);
+    st = Check(*s, t, v, &duplicate);
+    if (!st.ok() || duplicate) --s->pending;
+  }
+  if (!st.ok()) return st;
+  if (!duplicate) pending_.push_back({s, t, v});
+  return s->ref;
+}
+
+Status HeadAppender::Append(uint64_t ref, int64_t t, double v) {
+  Head::RefStripe& stripe = head_.ref_stripe(ref);
+  MutexLock lock(&stripe.mu);
+  auto it = stripe.series.find(ref);
+  if (it == stripe.series.end()) {
+    return absl::NotFoundError(StrCat("no series with ref ", ref));
+  }
+  Head::Series* s = it->second.get();
+  bool duplicate = false;
+  STRATA_RETURN_IF_ERROR(Check(*s, t, v, &duplicate));
+  if (duplicate) return absl::OkStatus();
+  ++s->pending;
+  pending_.push_back({s, t, v});
+  return absl::OkStatus();
+}
+
+Status HeadAppender::Commit(CommitStats* stats) {
+  if (pending_.empty()) return absl::OkStatus();
+  // New series first, so the WAL declares a series before its samples;
+  // a series another appender is logging right now may be declared twice,
+  // which replay accepts.
+  std::vector<wal::RefSeries> series;
+  absl::flat_hash_set<Head::Series*> to_mark;
+  for (const Pending& p : pending_) {
+    if (p.series->logged.load(std::memory_order_acquire)) continue;
+    if (!to_mark.insert(p.series).second) continue;
+    wal::RefSeries rs;
+    rs.ref = p.series->ref;
+    for (const index::Label& l : p.series->labels) rs.labels.emplace_back(l.name, l.value);
+    series.push_back(std::move(rs));
+  }
+  std::vector<wal::RefSample> samples;
+  samples.reserve(pending_.size());
+  for (const Pending& p : pending_) samples.push_back({p.series->ref, p.t, p.v});
+  std::string series_rec;
+  record_.clear();
+  if (!series.empty()) wal::EncodeSeries(series, &series_rec);
+  wal::EncodeSamples(samples, &record_);
+  std::string_view recs[2];
+  size_t n = 0;
+  if (!series_rec.empty()) recs[n++] = series_rec;
+  recs[n++] = record_;
+  Status logged = head_.wal_->Log(std::span<const std::string_view>(recs, n));
+  if (!logged.ok()) {
+    Rollback();
+    return Annotate(logged, "write WAL");
+  }
+  for (Head::Series* s : to_mark) s->logged.store(true, std::memory_order_release);
+
+  uint64_t refused = 0;
+  Status first;
+  for (const Pending& p : pending_) {
+    Head::Series& s = *p.series;
+    const char* why = nullptr;
+    MutexLock lock(&head_.ref_stripe(s.ref).mu);
+    if (!head_.AppendLocked(s, p.t, p.v, &why)) {
+      if (refused++ == 0) first = Refused(why, s.labels, p.t);
+    }
+    --s.pending;
+  }
+  if (stats != nullptr) {
+    stats->samples += pending_.size() - refused;
+    stats->refused += refused;
+  }
+  pending_.clear();
+  if (refused == 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      StrCat(first.message(), " (", refused, " samples of this commit refused)"));
+}
+
+void HeadAppender::Rollback() {
+  for (const Pending& p : pending_) {
+    MutexLock lock(&head_.ref_stripe(p.series->ref).mu);
+    --p.series->pending;
+  }
+  pending_.clear();
+}
+
+}  // namespace strata::engine

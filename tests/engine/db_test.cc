@@ -1,0 +1,361 @@
+// strata::DB through its public API: append, query, restart, compaction,
+// deletion, retention, snapshots, out-of-order handling.
+#include "strata/db.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/strings.h"
+#include "engine/db_impl.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr int64_t kHour = 3600 * 1000;
+// A fixed start in the past, aligned to nothing in particular.
+constexpr int64_t kStart = 1'700'000'123'456;
+
+struct Sample {
+  int64_t t;
+  uint64_t bits;
+  friend bool operator==(const Sample&, const Sample&) = default;
+};
+using Data = std::map<std::string, std::vector<Sample>>;  // labels text -> samples
+
+std::string LabelsText(const Labels& ls) {
+  std::string out;
+  for (const Label& l : ls) out += StrCat(l.name, "=", l.value, ",");
+  return out;
+}
+
+class DBTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::path(::testing::TempDir()) /
+            StrCat("strata_db_test_", ::testing::UnitTest::GetInstance()->random_seed(), "_",
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    fs::remove_all(dir_);
+    options_.background_compaction = false;
+    options_.retention_ms = 0;
+    options_.wal_sync = WalSyncPolicy::kNever;
+  }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Open() {
+    db_.reset();
+    StatusOr<std::unique_ptr<DB>> db = DB::Open(options_, dir_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+  }
+
+  // Appends `series` series of `n` samples each, 15 s apart from `start`,
+  // in commits of one scrape each, and records them in `want_`.
+  void AppendSeries(int series, int n, int64_t start, int64_t step = 15000) {
+    std::unique_ptr<Appender> app = db_->NewAppender();
+    for (int i = 0; i < n; ++i) {
+      for (int s = 0; s < series; ++s) {
+        const std::string inst = StrCat("host-", s);
+        const int64_t t = start + i * step;
+        double v = s * 1000.0 + i;
+        if (i == n - 1 && s == 0) v = std::bit_cast<double>(kStaleNaNBits);
+        StatusOr<SeriesRef> ref =
+            app->Append({{"__name__", "metric"}, {"instance", inst}, {"job", "test"}}, t, v);
+        ASSERT_TRUE(ref.ok()) << ref.status();
+        want_[StrCat("__name__=metric,instance=", inst, ",job=test,")].push_back(
+            {t, std::bit_cast<uint64_t>(v)});
+      }
+      ASSERT_TRUE(app->Commit().ok());
+    }
+  }
+
+  Data Query(int64_t mint, int64_t maxt,
+             std::vector<LabelMatcher> matchers = {{LabelMatcher::Type::kEqual, "job", "test"}}) {
+    Data got;
+    StatusOr<std::unique_ptr<Querier>> q = db_->NewQuerier(mint, maxt);
+    EXPECT_TRUE(q.ok()) << q.status();
+    if (!q.ok()) return got;
+    StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(matchers);
+    EXPECT_TRUE(set.ok()) << set.status();
+    if (!set.ok()) return got;
+    std::string prev;
+    while ((*set)->Next()) {
+      const std::string key = LabelsText((*set)->labels());
+      EXPECT_LT(prev, key) << "series out of order or repeated";
+      prev = key;
+      std::unique_ptr<SeriesIterator> it = (*set)->NewIterator();
+      std::vector<Sample>& out = got[key];
+      while (it->Next()) out.push_back({it->timestamp_ms(), std::bit_cast<uint64_t>(it->value())});
+      EXPECT_TRUE(it->status().ok()) << it->status();
+    }
+    EXPECT_TRUE((*set)->status().ok());
+    return got;
+  }
+
+  Data Want(int64_t mint, int64_t maxt) const {
+    Data out;
+    for (const auto& [k, samples] : want_) {
+      for (const Sample& s : samples) {
+        if (s.t >= mint && s.t <= maxt) out[k].push_back(s);
+      }
+    }
+    return out;
+  }
+
+  engine::DBImpl& impl() { return static_cast<engine::DBImpl&>(*db_); }
+
+  std::string dir_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+  Data want_;
+};
+
+TEST_F(DBTest, AppendedSamplesAreQueryableSortedAndBitExact) {
+  Open();
+  AppendSeries(20, 500, kStart);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  // A narrower window.
+  EXPECT_EQ(Query(kStart + 100 * 15000, kStart + 200 * 15000),
+            Want(kStart + 100 * 15000, kStart + 200 * 15000));
+  EXPECT_EQ(db_->Stats().head_series, 20u);
+  EXPECT_EQ(db_->Stats().samples_appended, 20u * 500);
+}
+
+TEST_F(DBTest, RestartReplaysWalAndHeadChunks) {
+  Open();
+  AppendSeries(10, 1000, kStart);  // several full chunks per series: chunks_head is used
+  ASSERT_TRUE(db_->Close().ok());
+  EXPECT_TRUE(fs::exists(fs::path(dir_) / "chunks_head"));
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  // Appending continues where it stopped.
+  AppendSeries(10, 10, kStart + 1000 * 15000);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, CopyTakenWhileRunningHasEverythingCommitted) {
+  Open();
+  AppendSeries(5, 300, kStart);
+  // What a crash leaves: the files as they are while the DB runs, without
+  // Close() or any flush beyond what Commit did.
+  std::string copy = dir_ + "_copy";
+  fs::remove_all(copy);
+  fs::copy(dir_, copy, fs::copy_options::recursive);
+  fs::remove(fs::path(copy) / "lock");
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  fs::remove_all(dir_);
+  std::swap(dir_, copy);
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, SecondOpenOfTheSameDirectoryFails) {
+  Open();
+  StatusOr<std::unique_ptr<DB>> second = DB::Open(options_, dir_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DBTest, OutOfOrderAndDuplicateSamplesAreRefusedWithTheSeriesNamed) {
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  ASSERT_TRUE(app->Append({{"__name__", "m"}, {"a", "1"}}, 1000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  StatusOr<SeriesRef> old = app->Append({{"__name__", "m"}, {"a", "1"}}, 500, 1);
+  ASSERT_FALSE(old.ok());
+  EXPECT_THAT(old.status().message(), HasSubstr("out of order"));
+  EXPECT_THAT(old.status().message(), HasSubstr("{__name__=\"m\", a=\"1\"}"));
+  // The same sample again is fine; another value at that time is not.
+  EXPECT_TRUE(app->Append({{"__name__", "m"}, {"a", "1"}}, 1000, 1).ok());
+  StatusOr<SeriesRef> dup = app->Append({{"__name__", "m"}, {"a", "1"}}, 1000, 2);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_THAT(dup.status().message(), HasSubstr("duplicate"));
+  ASSERT_TRUE(app->Commit().ok());
+}
+
+TEST_F(DBTest, OutOfOrderWindowAcceptsLateSamples) {
+  options_.out_of_order_window_ms = 10 * 60 * 1000;
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  for (int64_t t : {60000, 120000, 90000, 30000}) {
+    ASSERT_TRUE(app->Append({{"__name__", "m"}, {"job", "test"}}, t, t / 1000.0).ok()) << t;
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  StatusOr<SeriesRef> too_old = app->Append({{"__name__", "m"}, {"job", "test"}}, -600000, 0);
+  EXPECT_FALSE(too_old.ok());
+  Data got = Query(INT64_MIN, INT64_MAX);
+  ASSERT_EQ(got.size(), 1u);
+  std::vector<int64_t> ts;
+  for (const Sample& s : got.begin()->second) ts.push_back(s.t);
+  EXPECT_THAT(ts, ::testing::ElementsAre(30000, 60000, 90000, 120000));
+  // And after a restart.
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), got);
+}
+
+TEST_F(DBTest, BadLabelSetsAreRefused) {
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  EXPECT_FALSE(app->Append({}, 1, 1).ok());
+  EXPECT_FALSE(app->Append({{"", "x"}}, 1, 1).ok());
+  EXPECT_FALSE(app->Append({{"a", "1"}, {"a", "2"}}, 1, 1).ok());
+  EXPECT_FALSE(app->Append(SeriesRef{12345}, 1, 1).ok());
+}
+
+TEST_F(DBTest, RollbackDiscards) {
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  ASSERT_TRUE(app->Append({{"__name__", "m"}, {"job", "test"}}, 1000, 1).ok());
+  app->Rollback();
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_TRUE(Query(INT64_MIN, INT64_MAX).empty());
+}
+
+TEST_F(DBTest, CompactionWritesBlocksAndQueriesSpanBlocksAndHead) {
+  Open();
+  AppendSeries(30, 6 * 240, kStart);  // 6 h of 15 s samples
+  ASSERT_TRUE(db_->Compact().ok());
+  const DBStats stats = db_->Stats();
+  EXPECT_GE(stats.blocks, 2u);
+  EXPECT_GE(stats.compactions, 2u);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  const int64_t mid = kStart + 2 * kHour + 7;
+  EXPECT_EQ(Query(kStart, mid), Want(kStart, mid));
+  // Everything survives a restart, with the head starting after the blocks.
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  for (const auto& b : impl().blocks()) {
+    EXPECT_EQ(b->meta().compaction.level, 1);
+    EXPECT_GT(b->meta().stats.num_samples, 0u);
+  }
+}
+
+TEST_F(DBTest, LeveledCompactionMergesBlocks) {
+  options_.block_range_ms = kHour / 4;  // small blocks so a few hours make many
+  Open();
+  AppendSeries(5, 5 * 240, kStart);
+  ASSERT_TRUE(db_->Compact().ok());
+  int max_level = 0;
+  for (const auto& b : impl().blocks()) max_level = std::max(max_level, b->meta().compaction.level);
+  EXPECT_GE(max_level, 2);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, DeleteHidesSamplesNowAndAfterCompactionAndRestart) {
+  Open();
+  AppendSeries(4, 4 * 240, kStart);
+  const int64_t from = kStart + 30 * 60 * 1000, to = kStart + 90 * 60 * 1000;
+  const std::vector<LabelMatcher> host1 = {{LabelMatcher::Type::kEqual, "instance", "host-1"}};
+  ASSERT_TRUE(db_->Delete(from, to, host1).ok());
+  auto& samples = want_["__name__=metric,instance=host-1,job=test,"];
+  std::erase_if(samples, [&](const Sample& s) { return s.t >= from && s.t <= to; });
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  ASSERT_TRUE(db_->Compact().ok());
+  EXPECT_GE(db_->Stats().blocks, 1u);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  // Delete inside a block too, then restart.
+  const int64_t from2 = kStart + 10 * 60 * 1000, to2 = kStart + 20 * 60 * 1000;
+  ASSERT_TRUE(db_->Delete(from2, to2, host1).ok());
+  std::erase_if(samples, [&](const Sample& s) { return s.t >= from2 && s.t <= to2; });
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, TimeRetentionDeletesOldBlocks) {
+  options_.retention_ms = 3 * kHour;
+  Open();
+  AppendSeries(3, 10 * 240, kStart);  // 10 h
+  ASSERT_TRUE(db_->Compact().ok());
+  const int64_t newest = kStart + (10 * 240 - 1) * 15000;
+  for (const auto& b : impl().blocks()) {
+    EXPECT_GT(b->meta().max_time_ms, newest - 3 * kHour - 2 * kHour) << b->dir();
+  }
+  Data got = Query(INT64_MIN, INT64_MAX);
+  ASSERT_FALSE(got.empty());
+  EXPECT_GT(got.begin()->second.front().t, kStart);  // the oldest data is gone
+}
+
+TEST_F(DBTest, SnapshotOpensAsADatabaseWithTheSameSamples) {
+  Open();
+  AppendSeries(6, 5 * 240, kStart);
+  ASSERT_TRUE(db_->Compact().ok());
+  std::string snap = dir_ + "_snapshot";
+  fs::remove_all(snap);
+  ASSERT_TRUE(db_->Snapshot(snap, /*with_head=*/true).ok());
+  db_.reset();
+  fs::remove_all(dir_);
+  std::swap(dir_, snap);
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, LeftoversOfInterruptedCompactionsAreRemovedAtOpen) {
+  fs::create_directories(fs::path(dir_) / "01HZZZZZZZZZZZZZZZZZZZZZZZ.tmp-for-creation" / "chunks");
+  fs::create_directories(fs::path(dir_) / "01HZZZZZZZZZZZZZZZZZZZZZZY.tmp-for-deletion");
+  Open();
+  EXPECT_FALSE(fs::exists(fs::path(dir_) / "01HZZZZZZZZZZZZZZZZZZZZZZZ.tmp-for-creation"));
+  EXPECT_FALSE(fs::exists(fs::path(dir_) / "01HZZZZZZZZZZZZZZZZZZZZZZY.tmp-for-deletion"));
+}
+
+TEST_F(DBTest, DamagedBlockIsSetAsideAndTheRestServes) {
+  Open();
+  AppendSeries(4, 6 * 240, kStart);
+  ASSERT_TRUE(db_->Compact().ok());
+  std::vector<std::string> dirs;
+  for (const auto& b : impl().blocks()) dirs.push_back(b->dir());
+  ASSERT_GE(dirs.size(), 2u);
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  {
+    std::fstream f(fs::path(dirs[0]) / "index", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x7f');
+    f.put('\x7f');
+  }
+  Open();
+  const DBStats stats = db_->Stats();
+  EXPECT_EQ(stats.blocks, dirs.size() - 1);
+  ASSERT_EQ(stats.warnings.size(), 1u);
+  EXPECT_THAT(stats.warnings[0], HasSubstr("index"));
+  EXPECT_FALSE(Query(INT64_MIN, INT64_MAX).empty());
+}
+
+TEST_F(DBTest, LabelNamesAndValues) {
+  Open();
+  AppendSeries(3, 10, kStart);
+  StatusOr<std::unique_ptr<Querier>> q = db_->NewQuerier(INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(q.ok());
+  StatusOr<std::vector<std::string>> names = (*q)->LabelNames({});
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(*names, ::testing::ElementsAre("__name__", "instance", "job"));
+  std::vector<LabelMatcher> m = {{LabelMatcher::Type::kRegexMatch, "instance", "host-[01]"}};
+  StatusOr<std::vector<std::string>> values = (*q)->LabelValues("instance", m);
+  ASSERT_TRUE(values.ok());
+  EXPECT_THAT(*values, ::testing::ElementsAre("host-0", "host-1"));
+  // A selector that matches everything is an error, as in Prometheus.
+  std::vector<LabelMatcher> empty = {{LabelMatcher::Type::kRegexMatch, "job", ".*"}};
+  EXPECT_FALSE((*q)->Select(empty).ok());
+}
+
+}  // namespace
+}  // namespace strata
