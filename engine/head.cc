@@ -148,6 +148,7 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
   {
     MutexLock mlock(&meta_mu_);
     index_->Add(ref, s->labels).IgnoreError();  // refs are fresh; labels were validated
+    if (rebuilding_index_) created_while_rebuilding_.push_back(ref);
   }
   num_series_.fetch_add(1, std::memory_order_relaxed);
   *created = true;
@@ -483,20 +484,37 @@ Status Head::Truncate(int64_t mint) {
     removed.insert(ref);
     num_series_.fetch_sub(1, std::memory_order_relaxed);
   }
-  // Rebuild the label index from the survivors. Readers keep using the old
-  // one while they hold it; series created meanwhile wait for meta_mu_ and
-  // are added to the new one.
+  // Rebuild the label index from the survivors without holding meta_mu_
+  // (queries and new series go on meanwhile); series created while it is
+  // built are noted by GetOrCreate and added before the swap.
+  std::shared_ptr<index::MemIndex> fresh;
+  if (!removed.empty()) {
+    {
+      MutexLock lock(&meta_mu_);
+      rebuilding_index_ = true;
+      created_while_rebuilding_.clear();
+    }
+    fresh = std::make_shared<index::MemIndex>();
+    for (size_t i = 0; i < kStripes; ++i) {
+      RefStripe& stripe = ref_stripes_[i];
+      MutexLock rlock(&stripe.mu);
+      for (const auto& [ref, sp] : stripe.series) {
+        fresh->Add(ref, sp->labels).IgnoreError();  // refs are unique
+      }
+    }
+  }
   {
     MutexLock lock(&meta_mu_);
-    if (!removed.empty()) {
-      auto fresh = std::make_shared<index::MemIndex>();
-      for (size_t i = 0; i < kStripes; ++i) {
-        RefStripe& stripe = ref_stripes_[i];
+    if (fresh != nullptr) {
+      for (uint64_t ref : created_while_rebuilding_) {
+        RefStripe& stripe = ref_stripe(ref);
         MutexLock rlock(&stripe.mu);
-        for (const auto& [ref, sp] : stripe.series) {
-          fresh->Add(ref, sp->labels).IgnoreError();  // refs are unique
-        }
+        auto it = stripe.series.find(ref);
+        // Already there if the scan saw it; AlreadyExists is fine.
+        if (it != stripe.series.end()) fresh->Add(ref, it->second->labels).IgnoreError();
       }
+      created_while_rebuilding_.clear();
+      rebuilding_index_ = false;
       index_ = std::move(fresh);
     }
     // Tombstones of removed series, or wholly before mint, are done.

@@ -206,6 +206,9 @@ class Head {
   // Replaced (not changed in place) by Truncate; readers copy the pointer.
   std::shared_ptr<index::MemIndex> index_ ABSL_GUARDED_BY(meta_mu_);
   std::shared_ptr<const Tombstones> tombstones_ ABSL_GUARDED_BY(meta_mu_);
+  // While Truncate rebuilds the index: the series created meanwhile.
+  bool rebuilding_index_ ABSL_GUARDED_BY(meta_mu_) = false;
+  std::vector<uint64_t> created_while_rebuilding_ ABSL_GUARDED_BY(meta_mu_);
 
   std::atomic<uint64_t> next_ref_{1};
   std::atomic<int64_t> min_time_{INT64_MAX};
