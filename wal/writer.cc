@@ -162,9 +162,21 @@ Status Writer::Submit(Waiter* w) {
       if (g->op == Op::kClose) break;
     }
     mu_.Unlock();
+    const uint32_t start_index = file_index_;
+    const uint64_t start_offset = segment_offset_;
     s = WriteGroup(group);
-    mu_.Lock();
-    if (!s.ok()) error_ = s;
+    if (!s.ok() && group.back()->op != Op::kClose) {
+      // Take the group's bytes back out, so none of its batches is half
+      // stored and the next group can try again (a full disk may free up).
+      // Only if that fails too is the error sticky.
+      const Status undone = Undo(start_index, start_offset);
+      if (!undone.ok()) s = Annotate(s, StrCat("and undoing it failed (", undone.message(), ")"));
+      mu_.Lock();
+      if (!undone.ok()) error_ = s;
+    } else {
+      mu_.Lock();
+      if (!s.ok()) error_ = s;
+    }
     if (group.back()->op == Op::kClose) closed_ = true;
     segment_index_ = file_index_;
     for (Waiter* g : group) stats_.batches += g->op == Op::kLog ? 1 : 0;
@@ -253,10 +265,30 @@ void Writer::FrameRecord(std::string_view record, bool compressed) {
   }
 }
 
+Status Writer::Undo(uint32_t index, uint64_t offset) {
+  buf_.clear();
+  if (file_ != nullptr) file_->Close().IgnoreError();  // its state is unknown; replaced below
+  file_.reset();
+  for (uint32_t i = file_index_; i > index; --i) {
+    const Status removed = env_.RemoveFile(StrCat(dir_, "/", SegmentName(i)));
+    if (!removed.ok() && !absl::IsNotFound(removed)) return removed;
+  }
+  const std::string path = StrCat(dir_, "/", SegmentName(index));
+  STRATA_RETURN_IF_ERROR(env_.Truncate(path, offset));
+  STRATA_ASSIGN_OR_RETURN(file_, env_.NewAppendableFile(path));
+  file_index_ = index;
+  segment_offset_ = offset;
+  dirty_ = true;
+  return absl::OkStatus();
+}
+
 Status Writer::WriteOut() {
   if (buf_.empty()) return absl::OkStatus();
-  STRATA_RETURN_IF_ERROR(file_->Append(buf_));
-  STRATA_RETURN_IF_ERROR(file_->Flush());
+  const std::string_view where = "write WAL segment ";
+  STRATA_RETURN_IF_ERROR(
+      Annotate(file_->Append(buf_), StrCat(where, dir_, "/", SegmentName(file_index_))));
+  STRATA_RETURN_IF_ERROR(
+      Annotate(file_->Flush(), StrCat(where, dir_, "/", SegmentName(file_index_))));
   leader_bytes_ += buf_.size();
   buf_.clear();
   dirty_ = true;

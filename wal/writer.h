@@ -18,8 +18,12 @@
 // existing ones, as Prometheus does, so replay (wal/reader.h) must run
 // before Open() on an existing directory.
 //
-// After a failed write the file's state is unknown: every later call
-// returns that error (the head must be replayed again).
+// A failed write (a full disk, an I/O error) fails the batches of its
+// group and is undone: the segment is cut back to where the group started,
+// so none of those batches is stored, even in part, and a later Log()
+// tries again (and succeeds once space returns). Only if undoing fails is
+// the error sticky: every later call returns it, and the WAL must be
+// replayed (reopened) before writing again.
 //
 // Thread-safety: Log(), Sync(), NextSegment() and Close() are safe to call
 // from many threads at once.
@@ -115,6 +119,9 @@ class Writer {
   [[nodiscard]] Status StartSegment(uint32_t index);
   [[nodiscard]] Status FinishSegment();
   [[nodiscard]] Status WriteOut();
+  // After a failed group: removes segments after `index`, cuts segment
+  // `index` back to `offset` and reopens it for appending.
+  [[nodiscard]] Status Undo(uint32_t index, uint64_t offset);
   void FrameRecord(std::string_view record, bool compressed);
   bool FitsInSegment(size_t n) const;
   void FlushLoop();

@@ -62,6 +62,11 @@ void FaultEnv::SetWriteError(Status status) {
   write_error_ = std::move(status);
 }
 
+void FaultEnv::SetTruncateError(Status status) {
+  MutexLock l(&mu_);
+  truncate_error_ = std::move(status);
+}
+
 void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
   MutexLock l(&mu_);
   disk_left_ = bytes;
@@ -155,6 +160,10 @@ Status FaultEnv::Rename(const std::string& from, const std::string& to) {
 }
 
 Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
+  {
+    MutexLock l(&mu_);
+    if (!truncate_error_.ok()) return truncate_error_;
+  }
   Status s = base_.Truncate(path, size);
   if (!s.ok()) return s;
   MutexLock l(&mu_);

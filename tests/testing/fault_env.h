@@ -48,6 +48,9 @@ class FaultEnv final : public Env {
   // Failure injection. An OK status clears the error.
   void SetWriteError(Status status);
   void SetDiskLimit(std::optional<uint64_t> bytes);
+  // Makes Truncate fail (e.g. to test what happens when a failed write
+  // cannot be undone).
+  void SetTruncateError(Status status);
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
@@ -100,6 +103,7 @@ class FaultEnv final : public Env {
   Mutex mu_;
   bool active_ ABSL_GUARDED_BY(mu_) = true;
   Status write_error_ ABSL_GUARDED_BY(mu_);
+  Status truncate_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "compression/byte_order.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fault_env.h"
 #include "tests/testing/mem_env.h"
@@ -221,29 +222,53 @@ TEST(WriterTest, SyncPolicyNeverDoesNotSyncUntilClose) {
   EXPECT_EQ(w->stats().syncs, 1u);
 }
 
-TEST(WriterTest, WriteErrorIsReturnedAndSticky) {
+TEST(WriterTest, FailedWriteIsUndoneAndLaterWritesSucceed) {
   MemEnv mem;
   FaultEnv env(mem);
   auto w = OpenWriter(env);
   ASSERT_TRUE(w->Log(Payload(10, 1)).ok());
   env.SetWriteError(absl::InternalError("injected EIO"));
-  EXPECT_EQ(w->Log(Payload(10, 2)).code(), absl::StatusCode::kInternal);
+  const Status failed = w->Log(Payload(10, 2));
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(failed.message()), ::testing::HasSubstr("00000000")) << failed;
   env.SetWriteError(absl::OkStatus());
-  Status s = w->Log(Payload(10, 3));
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  ASSERT_TRUE(w->Log(Payload(10, 3)).ok());
+  ASSERT_TRUE(w->Close().ok());
+  ReplayStats stats;
+  EXPECT_EQ(MustReadAll(env, &stats), (std::vector<std::string>{Payload(10, 1), Payload(10, 3)}));
+  EXPECT_EQ(stats.torn_tail_bytes, 0u);
 }
 
-TEST(WriterTest, FullDiskFailsWithResourceExhaustedAndKeepsEarlierRecords) {
+TEST(WriterTest, FullDiskFailsWithResourceExhaustedStoresNoPartAndResumes) {
   MemEnv mem;
   FaultEnv env(mem);
   auto w = OpenWriter(env);
   ASSERT_TRUE(w->Log(Payload(100, 1)).ok());
   env.SetDiskLimit(50);
   EXPECT_EQ(w->Log(Payload(100, 2)).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(w->Log(Payload(100, 3)).code(), absl::StatusCode::kResourceExhausted);
+  env.SetDiskLimit(std::nullopt);
+  ASSERT_TRUE(w->Log(Payload(100, 4)).ok());
   w.reset();
   ReplayStats stats;
-  EXPECT_EQ(MustReadAll(env, &stats), std::vector<std::string>{Payload(100, 1)});
-  EXPECT_EQ(stats.torn_tail_bytes, 50u);  // the short write is a torn tail, cut off
+  // The short writes were cut back: no torn tail, no part of 2 or 3.
+  EXPECT_EQ(MustReadAll(env, &stats), (std::vector<std::string>{Payload(100, 1), Payload(100, 4)}));
+  EXPECT_EQ(stats.torn_tail_bytes, 0u);
+}
+
+TEST(WriterTest, ErrorIsStickyWhenTheWriteCannotBeUndone) {
+  MemEnv mem;
+  FaultEnv env(mem);
+  auto w = OpenWriter(env);
+  ASSERT_TRUE(w->Log(Payload(10, 1)).ok());
+  // Every write fails, and so does the truncation that would undo it.
+  env.SetWriteError(absl::InternalError("injected EIO"));
+  env.SetTruncateError(absl::InternalError("injected truncate failure"));
+  EXPECT_FALSE(w->Log(Payload(10, 2)).ok());
+  env.SetWriteError(absl::OkStatus());
+  env.SetTruncateError(absl::OkStatus());
+  const Status s = w->Log(Payload(10, 3));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
 }
 
 TEST(WriterTest, ConcurrentWritersKeepEveryBatchWholeAndInOrder) {
