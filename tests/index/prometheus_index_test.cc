@@ -6,7 +6,6 @@
 //    index byte for byte;
 //  - `promtool tsdb analyze` accepts that block with Strata's index in place.
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include "index/index_writer.h"
 #include "index/matcher.h"
 #include "strata/env.h"
+#include "tests/testing/process.h"
 #include "tests/testing/prometheus_fixture.h"
 
 namespace strata::index {
@@ -137,17 +137,6 @@ TEST_F(PrometheusIndexTest, RewritingReproducesPrometheusBytes) {
   EXPECT_EQ(first_diff, ours.size()) << "first differing byte";
 }
 
-// Runs `command` and returns its exit status and standard output.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return {-1, out};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  return {pclose(p), out};
-}
-
 TEST_F(PrometheusIndexTest, PromtoolAnalyzesAnIndexStrataWrote) {
   // A block directory: the fixture's meta.json, an empty chunks/ and an
   // index of our own series (one chunk each, inside the block's range, as
@@ -178,9 +167,10 @@ TEST_F(PrometheusIndexTest, PromtoolAnalyzesAnIndexStrataWrote) {
   }
   ASSERT_TRUE((*w)->Finish().ok());
 
-  const auto [rc, out] = RunCommand("promtool tsdb analyze " + data.string() + " " +
-                                    block_.filename().string() + " 2>&1");
-  EXPECT_EQ(rc, 0) << out;
+  const testing::CommandResult r = testing::RunCommand("promtool tsdb analyze " + data.string() +
+                                                       " " + block_.filename().string() + " 2>&1");
+  const std::string& out = r.output;
+  EXPECT_EQ(r.exit_code, 0) << out;
   EXPECT_NE(out.find("Label names: 3"), std::string::npos) << out;
   EXPECT_NE(out.find("Postings (unique label pairs): 16"), std::string::npos) << out;
   EXPECT_NE(out.find("strata_metric_0"), std::string::npos) << out;

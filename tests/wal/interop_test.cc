@@ -3,18 +3,12 @@
 //     and finds every sample listed in its samples.tsv, bit for bit;
 //   - Prometheus, started on a data directory whose WAL Strata wrote
 //     (plain and snappy), serves Strata's samples through /api/v1/query.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <bit>
-#include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/process.h"
 #include "tests/testing/prometheus_fixture.h"
 #include "wal/reader.h"
 #include "wal/records.h"
@@ -88,82 +83,48 @@ TEST(PrometheusWalTest, StrataReplaysEverySampleOfAPrometheusWal) {
   EXPECT_EQ(got.size(), want);
 }
 
-// Runs `cmd` and returns its standard output.
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // Prometheus on a data directory whose WAL Strata wrote; the parameter
 // turns snappy on.
 class PrometheusReadsStrataWalTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/strata_wal_interop_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    port_ = FreePort();
+    if (!testing::HaveProgram("prometheus")) GTEST_SKIP() << "prometheus not on PATH";
+    ASSERT_FALSE(tmp_.path().empty());
+    root_ = tmp_.path();
+    port_ = testing::FreePort();
     ASSERT_GT(port_, 0);
   }
   void TearDown() override {
-    if (child_ > 0) {
-      ::kill(child_, SIGKILL);
-      ::waitpid(child_, nullptr, 0);
-    }
-    ASSERT_TRUE(Env::Default()->RemoveAll(root_).ok());
+    if (child_ != nullptr) child_->Stop(SIGKILL);
   }
 
   void StartPrometheus() {
     const std::string config = root_ + "/prometheus.yml";
     std::ofstream(config) << "global:\n  scrape_interval: 1h\n";
-    const std::string path = "--storage.tsdb.path=" + root_ + "/data";
-    const std::string cfg = "--config.file=" + config;
-    const std::string listen = absl::StrFormat("--web.listen-address=127.0.0.1:%d", port_);
-    child_ = ::fork();
-    ASSERT_GE(child_, 0);
-    if (child_ == 0) {
-      std::freopen((root_ + "/prometheus.log").c_str(), "w", stderr);
-      ::execl("/usr/bin/prometheus", "prometheus", path.c_str(), cfg.c_str(), listen.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const std::string log = root_ + "/prometheus.log";
+    auto child = testing::ChildProcess::Start(
+        {"prometheus", "--storage.tsdb.path=" + root_ + "/data", "--config.file=" + config,
+         absl::StrFormat("--web.listen-address=127.0.0.1:%d", port_)},
+        log);
+    ASSERT_TRUE(child.ok()) << child.status();
+    child_ = *std::move(child);
     // Wait for readiness (WAL replay done); no deadline is asserted beyond
     // giving up after a minute.
-    for (int i = 0; i < 600; ++i) {
-      if (Capture(Url("/-/ready") + " -o /dev/null -w '%{http_code}'") == "200") return;
-      ::usleep(100 * 1000);
-    }
-    FAIL() << "prometheus did not become ready; see " << root_ << "/prometheus.log";
+    ASSERT_TRUE(testing::WaitForHttp(port_, "/-/ready", absl::Seconds(60)))
+        << "prometheus did not become ready: " << testing::RunCommand("tail -n 30 " + log).output;
   }
 
-  std::string Url(const std::string& path) const {
-    return absl::StrFormat("curl -s 'http://127.0.0.1:%d%s'", port_, path);
+  // The body of GET `path`, or "" on a transport error.
+  std::string Get(const std::string& path) const {
+    StatusOr<testing::HttpResponse> r = testing::HttpGet(port_, path);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->body : "";
   }
 
+  testing::TempDir tmp_{"strata_wal_interop"};
   std::string root_;
   int port_ = -1;
-  pid_t child_ = -1;
+  std::unique_ptr<testing::ChildProcess> child_;
 };
 
 TEST_P(PrometheusReadsStrataWalTest, ServesTheSamplesStrataLogged) {
@@ -190,8 +151,8 @@ TEST_P(PrometheusReadsStrataWalTest, ServesTheSamplesStrataLogged) {
   StartPrometheus();
   for (int i : {0, 17, 79}) {
     const int64_t t = t0 + i * 15000;
-    const std::string body = Capture(Url(absl::StrFormat(
-        "/api/v1/query?query=strata_interop%%7Bjob%%3D%%22a%%22%%7D&time=%.3f", t / 1000.0)));
+    const std::string body = Get(absl::StrFormat(
+        "/api/v1/query?query=strata_interop%%7Bjob%%3D%%22a%%22%%7D&time=%.3f", t / 1000.0));
     const std::string want =
         absl::StrFormat("\"value\":[%.3f,\"%s\"]", t / 1000.0, absl::StrFormat("%g", i * 0.5));
     // Prometheus prints the time without trailing zeros.
@@ -203,9 +164,9 @@ TEST_P(PrometheusReadsStrataWalTest, ServesTheSamplesStrataLogged) {
                 body.find(want_trimmed) != std::string::npos)
         << "query at " << t << " ms returned " << body << "; wanted " << want_trimmed;
   }
-  const std::string count = Capture(Url(
+  const std::string count = Get(
       absl::StrFormat("/api/v1/query?query=count_over_time(strata_interop%%5B30m%%5D)&time=%.3f",
-                      (t0 + 79 * 15000) / 1000.0)));
+                      (t0 + 79 * 15000) / 1000.0));
   EXPECT_NE(count.find("\"80\""), std::string::npos) << count;
 }
 
