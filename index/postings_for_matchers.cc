@@ -35,28 +35,91 @@ std::string SelectorString(std::span<const Matcher> matchers) {
   return out;
 }
 
+// A position in one sorted list that only moves forward: Contains(x)
+// gallops (doubling steps, then binary search) from where the previous,
+// smaller x left it, so probing a list with an increasing sequence costs
+// O(log gap) per probe instead of a pass over the list.
+class ForwardCursor {
+ public:
+  explicit ForwardCursor(std::span<const uint64_t> list) : list_(list) {}
+
+  // Whether `x` is in the list. REQUIRES: x >= every earlier argument.
+  bool Contains(uint64_t x) {
+    const size_t n = list_.size();
+    if (pos_ >= n) return false;
+    if (list_[pos_] >= x) return list_[pos_] == x;
+    size_t step = 1, lo = pos_, hi = pos_ + 1;
+    while (hi < n && list_[hi] < x) {
+      lo = hi;
+      step <<= 1;
+      hi = lo + step;
+    }
+    if (hi > n) hi = n;
+    pos_ = std::lower_bound(list_.begin() + lo + 1, list_.begin() + hi, x) - list_.begin();
+    return pos_ < n && list_[pos_] == x;
+  }
+
+ private:
+  std::span<const uint64_t> list_;
+  size_t pos_ = 0;
+};
+
 // Intersects the unions `its` (at least one) and subtracts `not_its`.
-// Starts from the shortest union and intersects it with each part of the
-// others, which gallops when the running result is much shorter.
+//
+// The shortest union supplies the candidates; each candidate is then
+// probed against the other unions, most selective first (the shortest),
+// and against the lists to subtract, with one forward cursor per list, so
+// no intermediate list is built and a candidate stops at the first list
+// that lacks it. For "10 k of 10 M series" selectors this is several times
+// quicker than intersecting list by list (bench/index_bench.cc BM_Select).
 std::vector<uint64_t> Combine(std::vector<PostingsList> its,
                               const std::vector<PostingsList>& not_its) {
   std::sort(its.begin(), its.end(),
             [](const auto& a, const auto& b) { return a.total_size() < b.total_size(); });
-  std::vector<uint64_t> result = MergeLists(its[0].parts());
-  for (size_t i = 1; i < its.size() && !result.empty(); ++i) {
-    if (its[i].parts().size() == 1) {
-      result = IntersectLists(result, its[i].parts()[0]);
-      continue;
-    }
-    std::vector<std::vector<uint64_t>> pieces;
-    for (const auto& part : its[i].parts()) pieces.push_back(IntersectLists(result, part));
-    result = MergeLists(std::vector<std::span<const uint64_t>>(pieces.begin(), pieces.end()));
+  std::vector<uint64_t> merged;
+  std::span<const uint64_t> candidates;
+  if (its[0].parts().size() == 1) {
+    candidates = its[0].parts()[0];
+  } else {
+    merged = MergeLists(its[0].parts());
+    candidates = merged;
   }
+  // Cursors per union, in probing order; a union matches if any part does.
+  std::vector<std::vector<ForwardCursor>> require;
+  for (size_t i = 1; i < its.size(); ++i) {
+    auto& cs = require.emplace_back();
+    for (const auto& part : its[i].parts()) cs.emplace_back(part);
+  }
+  std::vector<ForwardCursor> exclude;
   for (const auto& drop : not_its) {
-    for (const auto& part : drop.parts()) {
-      if (result.empty()) break;
-      result = SubtractLists(result, part);
+    for (const auto& part : drop.parts()) exclude.emplace_back(part);
+  }
+  std::vector<uint64_t> result;
+  for (uint64_t ref : candidates) {
+    bool keep = true;
+    for (auto& cs : require) {
+      // Every cursor of a union must be advanced past `ref` eventually,
+      // but stopping at the first hit is fine: later probes are larger.
+      bool any = false;
+      for (ForwardCursor& c : cs) {
+        if (c.Contains(ref)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) {
+        keep = false;
+        break;
+      }
     }
+    if (!keep) continue;
+    for (ForwardCursor& c : exclude) {
+      if (c.Contains(ref)) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) result.push_back(ref);
   }
   return result;
 }
