@@ -10,6 +10,9 @@
 # `#include "index/labels.h"` compiles in engine/ (which links strata_index)
 # and fails with "No such file" in wal/ (which does not). The include-lint
 # test (tests/include_lint_test.py) checks the same table textually.
+# The views are build-tree paths (BUILD_INTERFACE): an installed module
+# library exports no include directory, since only include/strata/ is
+# installed (cmake/StrataInstall.cmake).
 function(strata_module folder)
   cmake_parse_arguments(M "" "" "SOURCES;DEPS;LIBS" ${ARGN})
   set(view ${CMAKE_BINARY_DIR}/views/${folder})
@@ -18,11 +21,11 @@ function(strata_module folder)
   set(target strata_${folder})
   if(M_SOURCES)
     add_library(${target} STATIC ${M_SOURCES})
-    target_include_directories(${target} PUBLIC ${view})
+    target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${view}>)
     target_link_libraries(${target} PUBLIC ${M_DEPS} ${M_LIBS})
   else()
     add_library(${target} INTERFACE)
-    target_include_directories(${target} INTERFACE ${view})
+    target_include_directories(${target} INTERFACE $<BUILD_INTERFACE:${view}>)
     target_link_libraries(${target} INTERFACE ${M_DEPS} ${M_LIBS})
   endif()
 endfunction()

@@ -54,10 +54,14 @@ class DBAppender final : public Appender {
 
   StatusOr<SeriesRef> Append(std::span<const LabelView> labels, int64_t timestamp_ms,
                              double value) override {
-    return app_->Append(labels, timestamp_ms, value);
+    StatusOr<SeriesRef> ref = app_->Append(labels, timestamp_ms, value);
+    if (absl::IsInvalidArgument(ref.status())) Refused();
+    return ref;
   }
   Status Append(SeriesRef ref, int64_t timestamp_ms, double value) override {
-    return app_->Append(ref, timestamp_ms, value);
+    Status s = app_->Append(ref, timestamp_ms, value);
+    if (absl::IsInvalidArgument(s)) Refused();
+    return s;
   }
   Status Commit() override {
     {
@@ -77,6 +81,8 @@ class DBAppender final : public Appender {
   void Rollback() override { app_->Rollback(); }
 
  private:
+  void Refused() { db_.samples_refused_.fetch_add(1, std::memory_order_relaxed); }
+
   DBImpl& db_;
   std::unique_ptr<HeadAppender> app_;
 };

@@ -108,10 +108,14 @@ class Appender {
 
   // Adds a sample to the series with `labels` (any order; empty values are
   // dropped as in Prometheus) and returns its reference, which later calls
-  // may pass to the faster overload while the DB is open. Errors:
-  // InvalidArgument for an empty label set or a repeated or empty label
-  // name; FailedPrecondition if the DB is closed. Order errors are found at
-  // Commit().
+  // may pass to the faster overload while the DB is open. The sample is
+  // checked at once against what is stored. Errors (the sample is then not
+  // added; the appender stays usable): InvalidArgument for an empty label
+  // set or a repeated or empty label name, and InvalidArgument naming the
+  // series for a sample that is out of bounds (older than the head, whose
+  // older data is in blocks), out of order beyond the out-of-order window,
+  // or a duplicate timestamp with another value (the same value again is
+  // accepted and ignored). FailedPrecondition if the DB is closed.
   [[nodiscard]] virtual StatusOr<SeriesRef> Append(std::span<const LabelView> labels,
                                                    int64_t timestamp_ms, double value) = 0;
   [[nodiscard]] StatusOr<SeriesRef> Append(std::initializer_list<LabelView> labels,
@@ -123,12 +127,12 @@ class Appender {
   // after all its data left the head; append by labels then).
   [[nodiscard]] virtual Status Append(SeriesRef ref, int64_t timestamp_ms, double value) = 0;
 
-  // Logs the appended samples to the WAL and makes them visible. Samples
-  // that cannot be stored (older than the series' newest sample beyond the
-  // out-of-order window, or a duplicate timestamp with another value) are
+  // Logs the appended samples to the WAL and makes them visible. A sample
+  // that became unstorable after it was appended (another appender stored a
+  // newer sample of its series first, or the head moved past it) is
   // refused and the rest are kept: the result is then InvalidArgument
   // naming the first refused series and why, with the count of refused
-  // samples. Other errors (a failed WAL write, ResourceExhausted when the
+  // samples. Other errors (a failed WAL write; ResourceExhausted when the
   // disk is full) mean nothing of this transaction was stored. The
   // appender is empty afterwards and can be reused.
   [[nodiscard]] virtual Status Commit() = 0;
@@ -207,8 +211,8 @@ struct DBStats {
   uint64_t block_bytes = 0;
   uint64_t wal_bytes = 0;
   uint64_t samples_appended = 0;
-  // Refused at Commit: out of bounds, out of order, or a duplicate
-  // timestamp with another value.
+  // Refused at Append or Commit: out of bounds, out of order, or a
+  // duplicate timestamp with another value.
   uint64_t samples_refused = 0;
   uint64_t compactions = 0;
   uint64_t compactions_failed = 0;
