@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tools/commands.h"
+#include "tools/serve.h"
 
 namespace strata::tools {
 namespace {
@@ -28,6 +29,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"version", "print the version and build", RunVersion},
+    {"serve", "run the server: remote write/read, the Prometheus query API, /metrics", RunServe},
     {"chunk-stats",
      "encode generated monitoring series with the XOR codec; print bytes/sample and speed",
      RunChunkStats},

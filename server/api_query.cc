@@ -1,0 +1,417 @@
+// The read side of the Prometheus API: query, query_range, series,
+// labels, label values, status/tsdb, and the admin endpoints.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "base/json.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "server/api.h"
+#include "server/api_format.h"
+#include "server/internal/api_util.h"
+
+namespace strata::server {
+
+using internal::RespondError;
+using internal::RespondStatus;
+using internal::RespondSuccess;
+
+namespace {
+
+// Prometheus' maximum number of points per series of a range query.
+constexpr int64_t kMaxRangePoints = 11000;
+
+void AppendResultJson(std::string* out, const query::Result& r) {
+  out->append("{\"resultType\":");
+  switch (r.type) {
+    case query::Result::Type::kScalar:
+      out->append("\"scalar\",\"result\":");
+      AppendApiPoint(out, r.scalar.t, r.scalar.v);
+      break;
+    case query::Result::Type::kString:
+      out->append("\"string\",\"result\":[");
+      AppendApiTimestamp(out, r.scalar.t);
+      out->push_back(',');
+      AppendJsonString(out, r.string_value);
+      out->push_back(']');
+      break;
+    case query::Result::Type::kVector:
+      out->append("\"vector\",\"result\":[");
+      for (size_t i = 0; i < r.vector.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        out->append("{\"metric\":");
+        internal::AppendLabelsJson(out, r.vector[i].labels);
+        out->append(",\"value\":");
+        AppendApiPoint(out, r.vector[i].t, r.vector[i].v);
+        out->push_back('}');
+      }
+      out->push_back(']');
+      break;
+    case query::Result::Type::kMatrix:
+      out->append("\"matrix\",\"result\":[");
+      for (size_t i = 0; i < r.matrix.size(); ++i) {
+        if (i > 0) out->push_back(',');
+        out->append("{\"metric\":");
+        internal::AppendLabelsJson(out, r.matrix[i].labels);
+        out->append(",\"values\":[");
+        for (size_t j = 0; j < r.matrix[i].points.size(); ++j) {
+          if (j > 0) out->push_back(',');
+          AppendApiPoint(out, r.matrix[i].points[j].t, r.matrix[i].points[j].v);
+        }
+        out->append("]}");
+      }
+      out->push_back(']');
+      break;
+  }
+  out->push_back('}');
+}
+
+void RespondQueryError(HttpResponse* res, const Status& st) {
+  const std::string_view msg = FromAbsl(st.message());
+  if (st.code() == absl::StatusCode::kInvalidArgument &&
+      msg.find("parse error") != std::string_view::npos) {
+    RespondError(res, "bad_data", StrCat("invalid parameter \"query\": ", msg));
+    return;
+  }
+  RespondStatus(res, st);
+}
+
+// Checks the optional `timeout` parameter as Prometheus does.
+Status CheckTimeout(const HttpParams& params) {
+  const std::string_view v = params.Get("timeout");
+  if (v.empty()) return absl::OkStatus();
+  StatusOr<int64_t> d = ParseApiDuration(v);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid parameter \"timeout\": ", FromAbsl(d.status().message())));
+  }
+  return absl::OkStatus();
+}
+
+// The `limit` parameter: 0 (no limit) when absent.
+StatusOr<int64_t> LimitParam(const HttpParams& params) {
+  const std::string_view v = params.Get("limit");
+  if (v.empty()) return 0;
+  int64_t limit = 0;
+  if (!absl::SimpleAtoi(ToAbsl(v), &limit) || limit < 0) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid parameter \"limit\": cannot parse \"", v, "\" to a valid limit"));
+  }
+  return limit;
+}
+
+struct Range {
+  int64_t start_ms;
+  int64_t end_ms;
+};
+
+StatusOr<Range> StartEnd(const HttpParams& params) {
+  Range r;
+  STRATA_ASSIGN_OR_RETURN(r.start_ms, internal::TimeParam(params, "start", kApiMinTimeMs));
+  STRATA_ASSIGN_OR_RETURN(r.end_ms, internal::TimeParam(params, "end", kApiMaxTimeMs));
+  if (r.end_ms < r.start_ms) {
+    return absl::InvalidArgumentError("end timestamp must not be before start time");
+  }
+  return r;
+}
+
+StatusOr<std::vector<std::vector<LabelMatcher>>> MatchParams(const HttpParams& params) {
+  std::vector<std::vector<LabelMatcher>> out;
+  for (std::string_view m : params.GetAll("match[]")) {
+    StatusOr<std::vector<LabelMatcher>> ms = internal::ParseSeriesSelector(m);
+    if (!ms.ok()) return ms.status();
+    out.push_back(*std::move(ms));
+  }
+  return out;
+}
+
+void AppendStringArray(std::string* out, const std::vector<std::string>& values, int64_t limit) {
+  out->push_back('[');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (limit > 0 && static_cast<int64_t>(i) >= limit) break;
+    if (i > 0) out->push_back(',');
+    AppendJsonString(out, values[i]);
+  }
+  out->push_back(']');
+}
+
+std::vector<std::string> TruncationWarning(size_t n, int64_t limit) {
+  if (limit > 0 && static_cast<int64_t>(n) > limit) return {"results truncated due to limit"};
+  return {};
+}
+
+void MergeSorted(std::vector<std::string>* into, std::vector<std::string> more) {
+  std::vector<std::string> merged;
+  merged.reserve(into->size() + more.size());
+  std::set_union(std::make_move_iterator(into->begin()), std::make_move_iterator(into->end()),
+                 std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()),
+                 std::back_inserter(merged));
+  *into = std::move(merged);
+}
+
+}  // namespace
+
+void Api::Query(Call& c) {
+  Status st = CheckTimeout(c.params);
+  StatusOr<int64_t> t = st.ok() ? internal::TimeParam(c.params, "time", NowMs()) : st;
+  if (!t.ok()) return RespondStatus(c.res, t.status());
+  if (evaluator_ == nullptr) {
+    return RespondError(c.res, "execution", "this server was started without a query engine");
+  }
+  StatusOr<query::Result> r = evaluator_->Instant(*c.db, c.params.Get("query"), *t);
+  if (!r.ok()) return RespondQueryError(c.res, r.status());
+  std::string data;
+  AppendResultJson(&data, *r);
+  RespondSuccess(c.res, data, r->warnings);
+}
+
+void Api::QueryRange(Call& c) {
+  auto param = [&](std::string_view name) -> StatusOr<std::string_view> {
+    const std::string_view v = c.params.Get(name);
+    if (v.empty()) {
+      return absl::InvalidArgumentError(StrCat("invalid parameter \"", name,
+                                               "\": cannot parse \"\" to a valid ",
+                                               name == "step" ? "duration" : "timestamp"));
+    }
+    return v;
+  };
+  int64_t start = 0, end = 0, step = 0;
+  for (std::string_view name : {"start", "end"}) {
+    StatusOr<std::string_view> v = param(name);
+    if (!v.ok()) return RespondStatus(c.res, v.status());
+    StatusOr<int64_t> ms = internal::TimeParam(c.params, name, 0);
+    if (!ms.ok()) return RespondStatus(c.res, ms.status());
+    (name == "start" ? start : end) = *ms;
+  }
+  if (end < start) {
+    return RespondError(c.res, "bad_data", "end timestamp must not be before start time");
+  }
+  StatusOr<std::string_view> step_text = param("step");
+  if (!step_text.ok()) return RespondStatus(c.res, step_text.status());
+  StatusOr<int64_t> step_ms = ParseApiDuration(*step_text);
+  if (!step_ms.ok()) {
+    return RespondError(
+        c.res, "bad_data",
+        StrCat("invalid parameter \"step\": ", FromAbsl(step_ms.status().message())));
+  }
+  step = *step_ms;
+  if (step <= 0) {
+    return RespondError(
+        c.res, "bad_data",
+        "zero or negative query resolution step widths are not accepted. Try a positive integer");
+  }
+  // Unsigned: end - start may exceed int64 for the extreme times.
+  if ((static_cast<uint64_t>(end) - static_cast<uint64_t>(start)) / static_cast<uint64_t>(step) >
+      static_cast<uint64_t>(kMaxRangePoints)) {
+    return RespondError(c.res, "bad_data",
+                        "exceeded maximum resolution of 11,000 points per timeseries. Try "
+                        "decreasing the query resolution (?step=XX)");
+  }
+  Status st = CheckTimeout(c.params);
+  if (!st.ok()) return RespondStatus(c.res, st);
+  if (evaluator_ == nullptr) {
+    return RespondError(c.res, "execution", "this server was started without a query engine");
+  }
+  StatusOr<query::Result> r = evaluator_->Range(*c.db, c.params.Get("query"), start, end, step);
+  if (!r.ok()) return RespondQueryError(c.res, r.status());
+  r->type = query::Result::Type::kMatrix;
+  std::string data;
+  AppendResultJson(&data, *r);
+  RespondSuccess(c.res, data, r->warnings);
+}
+
+void Api::Series(Call& c) {
+  StatusOr<Range> range = StartEnd(c.params);
+  if (!range.ok()) return RespondStatus(c.res, range.status());
+  StatusOr<int64_t> limit = LimitParam(c.params);
+  if (!limit.ok()) return RespondStatus(c.res, limit.status());
+  if (!c.params.Has("match[]")) {
+    return RespondError(c.res, "bad_data", "no match[] parameter provided");
+  }
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
+  if (!q.ok()) return RespondStatus(c.res, q.status());
+  std::set<strata::Labels, bool (*)(const strata::Labels&, const strata::Labels&)> found(
+      [](const strata::Labels& a, const strata::Labels& b) {
+        return std::lexicographical_compare(
+            a.begin(), a.end(), b.begin(), b.end(), [](const Label& x, const Label& y) {
+              return x.name != y.name ? x.name < y.name : x.value < y.value;
+            });
+      });
+  for (const auto& ms : *matches) {
+    StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(ms);
+    if (!set.ok()) return RespondStatus(c.res, set.status());
+    while ((*set)->Next()) found.insert((*set)->labels());
+    if (!(*set)->status().ok()) return RespondStatus(c.res, (*set)->status());
+  }
+  std::string data = "[";
+  int64_t n = 0;
+  for (const strata::Labels& ls : found) {
+    if (*limit > 0 && n >= *limit) break;
+    if (n++ > 0) data.push_back(',');
+    internal::AppendLabelsJson(&data, ls);
+  }
+  data.push_back(']');
+  RespondSuccess(c.res, data, TruncationWarning(found.size(), *limit));
+}
+
+void Api::Labels(Call& c) {
+  StatusOr<Range> range = StartEnd(c.params);
+  if (!range.ok()) return RespondStatus(c.res, range.status());
+  StatusOr<int64_t> limit = LimitParam(c.params);
+  if (!limit.ok()) return RespondStatus(c.res, limit.status());
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
+  if (!q.ok()) return RespondStatus(c.res, q.status());
+  std::vector<std::string> names;
+  if (matches->empty()) matches->emplace_back();
+  for (const auto& ms : *matches) {
+    StatusOr<std::vector<std::string>> more = (*q)->LabelNames(ms);
+    if (!more.ok()) return RespondStatus(c.res, more.status());
+    MergeSorted(&names, *std::move(more));
+  }
+  std::string data;
+  AppendStringArray(&data, names, *limit);
+  RespondSuccess(c.res, data, TruncationWarning(names.size(), *limit));
+}
+
+void Api::LabelValues(Call& c, std::string_view name) {
+  if (!internal::IsValidLabelName(name)) {
+    return RespondError(c.res, "bad_data", StrCat("invalid label name: \"", name, "\""));
+  }
+  StatusOr<Range> range = StartEnd(c.params);
+  if (!range.ok()) return RespondStatus(c.res, range.status());
+  StatusOr<int64_t> limit = LimitParam(c.params);
+  if (!limit.ok()) return RespondStatus(c.res, limit.status());
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
+  if (!q.ok()) return RespondStatus(c.res, q.status());
+  std::vector<std::string> values;
+  if (matches->empty()) matches->emplace_back();
+  for (const auto& ms : *matches) {
+    StatusOr<std::vector<std::string>> more = (*q)->LabelValues(name, ms);
+    if (!more.ok()) return RespondStatus(c.res, more.status());
+    MergeSorted(&values, *std::move(more));
+  }
+  std::string data;
+  AppendStringArray(&data, values, *limit);
+  RespondSuccess(c.res, data, TruncationWarning(values.size(), *limit));
+}
+
+void Api::TsdbStatus(Call& c) {
+  StatusOr<int64_t> limit_param = LimitParam(c.params);
+  if (!limit_param.ok()) return RespondStatus(c.res, limit_param.status());
+  const size_t limit = *limit_param > 0 ? static_cast<size_t>(*limit_param) : 10;
+  const DBStats stats = c.db->Stats();
+  const bool empty = stats.head_series == 0;
+  const int64_t min_t = empty ? INT64_MAX : stats.head_min_time_ms;
+  const int64_t max_t = empty ? INT64_MIN : stats.head_max_time_ms;
+  std::map<std::string, uint64_t> by_metric, by_pair, bytes_by_name;
+  std::map<std::string, std::set<std::string>> values_by_name;
+  uint64_t pairs = 0;
+  if (!empty) {
+    StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(min_t, max_t);
+    if (!q.ok()) return RespondStatus(c.res, q.status());
+    const LabelMatcher all{LabelMatcher::Type::kRegexMatch, "__name__", ".+"};
+    StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(std::span(&all, 1));
+    if (!set.ok()) return RespondStatus(c.res, set.status());
+    std::set<std::string> pair_set;
+    while ((*set)->Next()) {
+      for (const Label& l : (*set)->labels()) {
+        if (l.name == "__name__") ++by_metric[l.value];
+        std::string pair = StrCat(l.name, "=", l.value);
+        ++by_pair[pair];
+        if (values_by_name[l.name].insert(l.value).second) {
+          bytes_by_name[l.name] += l.value.size();
+        }
+        pair_set.insert(std::move(pair));
+      }
+    }
+    pairs = pair_set.size();
+  }
+  auto top = [limit](std::string* out, const std::map<std::string, uint64_t>& m) {
+    std::vector<std::pair<std::string, uint64_t>> v(m.begin(), m.end());
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.size() > limit) v.resize(limit);
+    out->push_back('[');
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      out->append("{\"name\":");
+      AppendJsonString(out, v[i].first);
+      StrAppend(out, ",\"value\":", v[i].second, "}");
+    }
+    out->push_back(']');
+  };
+  std::map<std::string, uint64_t> value_counts;
+  for (const auto& [name, vs] : values_by_name) value_counts[name] = vs.size();
+  std::string data =
+      StrCat("{\"headStats\":{\"numSeries\":", stats.head_series, ",\"numLabelPairs\":", pairs,
+             ",\"chunkCount\":", stats.head_chunks, ",\"minTime\":", min_t, ",\"maxTime\":", max_t,
+             "},\"seriesCountByMetricName\":");
+  top(&data, by_metric);
+  data.append(",\"labelValueCountByLabelName\":");
+  top(&data, value_counts);
+  data.append(",\"memoryInBytesByLabelName\":");
+  top(&data, bytes_by_name);
+  data.append(",\"seriesCountByLabelValuePair\":");
+  top(&data, by_pair);
+  data.push_back('}');
+  RespondSuccess(c.res, data);
+}
+
+void Api::DeleteSeries(Call& c) {
+  if (!c.params.Has("match[]")) {
+    return RespondError(c.res, "bad_data", "no match[] parameter provided");
+  }
+  StatusOr<Range> range = StartEnd(c.params);
+  if (!range.ok()) return RespondStatus(c.res, range.status());
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  for (const auto& ms : *matches) {
+    Status st = c.db->Delete(range->start_ms, range->end_ms, ms);
+    if (!st.ok()) return RespondError(c.res, "internal", FromAbsl(st.message()));
+  }
+  c.res->status = 204;
+  c.res->body.clear();
+}
+
+void Api::Snapshot(Call& c) {
+  bool skip_head = false;
+  const std::string_view v = c.params.Get("skip_head");
+  if (!v.empty() && !absl::SimpleAtob(ToAbsl(v), &skip_head)) {
+    return RespondError(
+        c.res, "bad_data",
+        StrCat("unable to parse boolean 'skip_head' argument: invalid syntax \"", v, "\""));
+  }
+  const std::time_t now = static_cast<std::time_t>(NowMs() / 1000);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+  std::random_device rd;
+  const uint64_t rnd = (static_cast<uint64_t>(rd()) << 32) | rd();
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(rnd));
+  const std::string name = StrCat(stamp, "-", hex);
+  const std::string parent = StrCat(options_.storage_path, "/snapshots");
+  ::mkdir(parent.c_str(), 0777);  // an error shows in Snapshot below
+  const std::string dir = StrCat(parent, "/", name);
+  Status st = c.db->Snapshot(dir, !skip_head);
+  if (!st.ok()) {
+    return RespondError(c.res, "internal", StrCat("create snapshot: ", FromAbsl(st.message())));
+  }
+  std::string data = "{\"name\":";
+  AppendJsonString(&data, name);
+  data.push_back('}');
+  RespondSuccess(c.res, data);
+}
+
+}  // namespace strata::server

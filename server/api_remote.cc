@@ -1,0 +1,162 @@
+// Remote write 1.0 and remote read (DESIGN.md §4, §6).
+#include "base/strings.h"
+#include "server/api.h"
+#include "server/internal/api_util.h"
+#include "snappy.h"
+
+namespace strata::server {
+namespace {
+
+void Text(HttpResponse* res, int status, std::string_view body) {
+  res->status = status;
+  res->content_type = "text/plain; charset=utf-8";
+  res->body = StrCat(body, "\n");
+}
+
+std::string SeriesString(std::span<const LabelView> labels) {
+  std::string s = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) s.append(", ");
+    StrAppend(&s, labels[i].name, "=\"", labels[i].value, "\"");
+  }
+  s.push_back('}');
+  return s;
+}
+
+// The HTTP status for a DB error that is not about the request's data:
+// 503 for load shedding and a closing DB, so Prometheus retries.
+int RetryableStatus(const Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kFailedPrecondition:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+}  // namespace
+
+void Api::RemoteWrite(Call& c) {
+  const std::string_view content_type = c.req.Header("content-type");
+  const std::string_view encoding = c.req.Header("content-encoding");
+  if (content_type.find("io.prometheus.write.v2.Request") != std::string_view::npos) {
+    return Text(c.res, 415,
+                "remote write 2.0 (io.prometheus.write.v2.Request) is not supported; "
+                "send remote write 1.0 (prometheus.WriteRequest)");
+  }
+  if (!content_type.empty() && !content_type.starts_with("application/x-protobuf")) {
+    return Text(c.res, 415,
+                StrCat("unsupported content type \"", content_type,
+                       "\": remote write wants application/x-protobuf"));
+  }
+  if (!encoding.empty() && encoding != "snappy") {
+    return Text(
+        c.res, 415,
+        StrCat("unsupported content encoding \"", encoding, "\": remote write wants snappy"));
+  }
+  thread_local WriteRequestDecoder decoder;
+  StatusOr<const WriteRequestView*> view =
+      decoder.DecodeSnappy(c.req.body, options_.max_body_bytes);
+  if (!view.ok()) {
+    const int code = view.status().code() == absl::StatusCode::kResourceExhausted ? 413 : 400;
+    return Text(c.res, code, FromAbsl(view.status().message()));
+  }
+  StoreMetadata(**view);
+  std::unique_ptr<Appender> app = c.db->NewAppender();
+  std::vector<LabelView> labels;
+  Status first_error;
+  uint64_t samples = 0, refused = 0, histograms = 0;
+  for (const WireSeries& s : (*view)->series) {
+    labels.clear();
+    for (const WireLabel& l : s.labels) labels.push_back({l.name, l.value});
+    histograms += s.num_histograms;
+    if (s.samples.empty()) continue;
+    samples += s.samples.size();
+    StatusOr<SeriesRef> ref = app->Append(labels, s.samples[0].timestamp_ms, s.samples[0].value);
+    if (!ref.ok()) {
+      if (ref.status().code() != absl::StatusCode::kInvalidArgument) {
+        app->Rollback();
+        return Text(c.res, RetryableStatus(ref.status()), FromAbsl(ref.status().message()));
+      }
+      refused += s.samples.size();
+      if (first_error.ok()) {
+        first_error = absl::InvalidArgumentError(
+            StrCat("series ", SeriesString(labels), ": ", FromAbsl(ref.status().message())));
+      }
+      continue;
+    }
+    for (size_t i = 1; i < s.samples.size(); ++i) {
+      Status st = app->Append(*ref, s.samples[i].timestamp_ms, s.samples[i].value);
+      if (!st.ok()) {
+        app->Rollback();
+        return Text(c.res, RetryableStatus(st), FromAbsl(st.message()));
+      }
+    }
+  }
+  const Status commit = app->Commit();
+  metrics_.AddRemoteWrite(samples, refused, histograms);
+  if (!commit.ok() && commit.code() != absl::StatusCode::kInvalidArgument) {
+    return Text(c.res, RetryableStatus(commit), FromAbsl(commit.message()));
+  }
+  std::string message;
+  if (!first_error.ok()) message = std::string(FromAbsl(first_error.message()));
+  if (!commit.ok()) {
+    StrAppend(&message, message.empty() ? "" : "; ", FromAbsl(commit.message()));
+  }
+  if (histograms > 0) {
+    StrAppend(&message, message.empty() ? "" : "; ", histograms,
+              " native histogram samples were not stored: Strata does not support native "
+              "histograms yet");
+  }
+  if (!message.empty()) return Text(c.res, 400, message);
+  c.res->status = 204;
+  c.res->body.clear();
+}
+
+void Api::RemoteRead(Call& c) {
+  const std::string_view encoding = c.req.Header("content-encoding");
+  if (!encoding.empty() && encoding != "snappy") {
+    return Text(
+        c.res, 415,
+        StrCat("unsupported content encoding \"", encoding, "\": remote read wants snappy"));
+  }
+  size_t n = 0;
+  if (!snappy::GetUncompressedLength(c.req.body.data(), c.req.body.size(), &n)) {
+    return Text(c.res, 400, "remote read body is not a snappy block");
+  }
+  if (n > options_.max_body_bytes) {
+    return Text(c.res, 413,
+                StrCat("remote read request decompresses to ", n, " bytes, more than the limit of ",
+                       options_.max_body_bytes, " (--web.max-body-bytes)"));
+  }
+  std::string proto;
+  if (!snappy::Uncompress(c.req.body.data(), c.req.body.size(), &proto)) {
+    return Text(c.res, 400, "remote read body: damaged snappy block");
+  }
+  StatusOr<ReadRequest> req = DecodeReadRequest(proto);
+  if (!req.ok()) return Text(c.res, 400, FromAbsl(req.status().message()));
+  const ReadResponseType type = NegotiateReadResponseType(*req, options_.chunk_codec != nullptr);
+  std::string body;
+  Status st =
+      ExecuteRemoteRead(*c.db, *req, type, options_.chunk_codec, options_.max_samples, &body);
+  if (!st.ok()) {
+    const int code = st.code() == absl::StatusCode::kInvalidArgument ||
+                             st.code() == absl::StatusCode::kResourceExhausted
+                         ? 400
+                         : 500;
+    return Text(c.res, code, FromAbsl(st.message()));
+  }
+  c.res->status = 200;
+  if (type == ReadResponseType::kStreamedXorChunks) {
+    c.res->content_type = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
+    c.res->body = std::move(body);
+    return;
+  }
+  c.res->content_type = "application/x-protobuf";
+  c.res->headers.emplace_back("Content-Encoding", "snappy");
+  snappy::Compress(body.data(), body.size(), &c.res->body);
+}
+
+}  // namespace strata::server

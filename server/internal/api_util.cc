@@ -1,0 +1,158 @@
+#include "server/internal/api_util.h"
+
+#include "base/json.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "query/parser.h"
+#include "server/api_format.h"
+
+namespace strata::server::internal {
+
+void RespondSuccess(HttpResponse* res, std::string_view data_json,
+                    const std::vector<std::string>& warnings) {
+  res->status = 200;
+  res->content_type = "application/json";
+  res->body.clear();
+  res->body.reserve(data_json.size() + 40);
+  res->body.append("{\"status\":\"success\",\"data\":");
+  res->body.append(data_json);
+  if (!warnings.empty()) {
+    res->body.append(",\"warnings\":[");
+    for (size_t i = 0; i < warnings.size(); ++i) {
+      if (i > 0) res->body.push_back(',');
+      AppendJsonString(&res->body, warnings[i]);
+    }
+    res->body.push_back(']');
+  }
+  res->body.push_back('}');
+}
+
+void RespondError(HttpResponse* res, std::string_view type, std::string_view message) {
+  int code = 500;
+  if (type == "bad_data") {
+    code = 400;
+  } else if (type == "execution") {
+    code = 422;
+  } else if (type == "timeout" || type == "canceled" || type == "unavailable") {
+    code = 503;
+  } else if (type == "not_found") {
+    code = 404;
+  }
+  res->status = code;
+  res->content_type = "application/json";
+  res->body = "{\"status\":\"error\",\"errorType\":";
+  AppendJsonString(&res->body, type);
+  res->body.append(",\"error\":");
+  AppendJsonString(&res->body, message);
+  res->body.push_back('}');
+}
+
+void RespondStatus(HttpResponse* res, const Status& status) {
+  std::string_view type = "internal";
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      type = "bad_data";
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnimplemented:
+      type = "execution";
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      type = "timeout";
+      break;
+    case absl::StatusCode::kCancelled:
+      type = "canceled";
+      break;
+    case absl::StatusCode::kUnavailable:
+      type = "unavailable";
+      break;
+    case absl::StatusCode::kNotFound:
+      type = "not_found";
+      break;
+    default:
+      break;
+  }
+  RespondError(res, type, FromAbsl(status.message()));
+}
+
+StatusOr<std::vector<LabelMatcher>> ParseSeriesSelector(std::string_view text) {
+  STRATA_ASSIGN_OR_RETURN(query::ExprPtr expr, query::ParseExpr(text));
+  if (expr->kind() != query::ExprKind::kVectorSelector) {
+    return absl::InvalidArgumentError("match[] must be a series selector");
+  }
+  const auto& sel = static_cast<const query::VectorSelector&>(*expr);
+  std::vector<LabelMatcher> out;
+  out.reserve(sel.matchers.size());
+  for (const query::LabelMatcher& m : sel.matchers) {
+    LabelMatcher lm;
+    lm.name = m.name;
+    lm.value = m.value;
+    switch (m.type) {
+      case query::MatchType::kEqual:
+        lm.type = LabelMatcher::Type::kEqual;
+        break;
+      case query::MatchType::kNotEqual:
+        lm.type = LabelMatcher::Type::kNotEqual;
+        break;
+      case query::MatchType::kRegexMatch:
+        lm.type = LabelMatcher::Type::kRegexMatch;
+        break;
+      case query::MatchType::kRegexNoMatch:
+        lm.type = LabelMatcher::Type::kRegexNoMatch;
+        break;
+    }
+    out.push_back(std::move(lm));
+  }
+  return out;
+}
+
+StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name, int64_t default_ms) {
+  const std::string_view v = params.Get(name);
+  if (v.empty()) return default_ms;
+  StatusOr<int64_t> t = ParseApiTime(v);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid parameter \"", name, "\": ", FromAbsl(t.status().message())));
+  }
+  return *t;
+}
+
+void AppendLabelsJson(std::string* dst, const Labels& labels) {
+  dst->push_back('{');
+  bool first = true;
+  for (const Label& l : labels) {
+    if (!first) dst->push_back(',');
+    first = false;
+    AppendJsonString(dst, l.name);
+    dst->push_back(':');
+    AppendJsonString(dst, l.value);
+  }
+  dst->push_back('}');
+}
+
+void AppendLabelsJson(std::string* dst, const index::Labels& labels) {
+  dst->push_back('{');
+  bool first = true;
+  for (const auto& l : labels) {
+    if (!first) dst->push_back(',');
+    first = false;
+    AppendJsonString(dst, l.name);
+    dst->push_back(':');
+    AppendJsonString(dst, l.value);
+  }
+  dst->push_back('}');
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!(alpha || (digit && i > 0))) return false;
+  }
+  return true;
+}
+
+}  // namespace strata::server::internal

@@ -1,0 +1,54 @@
+// Shared pieces of the API handlers: the Prometheus response envelope,
+// the mapping from Status codes to API error types and HTTP statuses (the
+// one place that knows both, STYLE.md §2), series-selector parsing for
+// match[], and time parameters.
+//
+// Thread-safety: stateless.
+#ifndef STRATA_SERVER_INTERNAL_API_UTIL_H_
+#define STRATA_SERVER_INTERNAL_API_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "query/engine.h"
+#include "server/http_params.h"
+#include "server/http_server.h"
+#include "strata/db.h"
+
+namespace strata::server::internal {
+
+// {"status":"success","data":<data_json>[,"warnings":[...]]}, 200.
+void RespondSuccess(HttpResponse* res, std::string_view data_json,
+                    const std::vector<std::string>& warnings = {});
+// {"status":"error","errorType":<type>,"error":<message>} with the HTTP
+// status Prometheus uses for `type`.
+void RespondError(HttpResponse* res, std::string_view type, std::string_view message);
+// RespondError with the type a Status code maps to:
+//   InvalidArgument -> bad_data (400); FailedPrecondition, ResourceExhausted,
+//   Unimplemented -> execution (422); DeadlineExceeded -> timeout (503);
+//   Cancelled -> canceled (503); Unavailable -> unavailable (503);
+//   NotFound -> not_found (404); anything else -> internal (500).
+void RespondStatus(HttpResponse* res, const Status& status);
+
+// Parses one series selector of match[] ("up", `{job=~"a.*"}`) into
+// matchers. Errors: InvalidArgument with the parser's message, or
+// "match[] must be a series selector" for other expressions.
+[[nodiscard]] StatusOr<std::vector<LabelMatcher>> ParseSeriesSelector(std::string_view text);
+
+// The time parameter `name`, or `default_ms` if absent or empty. Errors:
+// InvalidArgument `invalid parameter "start": cannot parse ...`.
+[[nodiscard]] StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name,
+                                          int64_t default_ms);
+
+// Appends {"name":"value",...} for a label set.
+void AppendLabelsJson(std::string* dst, const Labels& labels);
+void AppendLabelsJson(std::string* dst, const index::Labels& labels);
+
+// Whether `name` is a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*).
+bool IsValidLabelName(std::string_view name);
+
+}  // namespace strata::server::internal
+
+#endif  // STRATA_SERVER_INTERNAL_API_UTIL_H_

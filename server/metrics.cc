@@ -1,0 +1,222 @@
+#include "server/metrics.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "base/strings.h"
+#include "server/api_format.h"
+
+namespace strata::server {
+namespace {
+
+double NowSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double ProcessRssBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  if (n != 2) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+double ProcessCpuSeconds() {
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+double OpenFds() {
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return 0;
+  double n = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(d);
+  return n - 1;  // the directory stream's own descriptor
+}
+
+MetricFamily Single(std::string name, std::string type, std::string help, double v) {
+  MetricFamily f{std::move(name), std::move(type), std::move(help), {}};
+  f.samples.push_back({"", {}, v});
+  return f;
+}
+
+void AppendEscapedLabelValue(std::string* dst, std::string_view v) {
+  for (char c : v) {
+    if (c == '\\') {
+      dst->append("\\\\");
+    } else if (c == '"') {
+      dst->append("\\\"");
+    } else if (c == '\n') {
+      dst->append("\\n");
+    } else {
+      dst->push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
+ServerMetrics::ServerMetrics() : start_time_seconds_(NowSeconds()) {}
+
+void ServerMetrics::ObserveRequest(std::string_view handler, int code, double seconds) {
+  MutexLock l(&mu_);
+  ++requests_[{std::string(handler), code}];
+  Histogram& h = durations_[std::string(handler)];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void ServerMetrics::AddRemoteWrite(uint64_t samples, uint64_t refused,
+                                   uint64_t histograms_dropped) {
+  MutexLock l(&mu_);
+  rw_samples_ += samples;
+  rw_refused_ += refused;
+  rw_histograms_dropped_ += histograms_dropped;
+}
+
+std::vector<MetricFamily> ServerMetrics::Collect(const DBStats* stats) const {
+  std::vector<MetricFamily> out;
+  {
+    MutexLock l(&mu_);
+    MetricFamily req{"strata_http_requests_total",
+                     "counter",
+                     "HTTP requests answered, by handler and status code.",
+                     {}};
+    for (const auto& [key, n] : requests_) {
+      req.samples.push_back(
+          {"", {{"code", StrCat(key.second)}, {"handler", key.first}}, static_cast<double>(n)});
+    }
+    out.push_back(std::move(req));
+    MetricFamily dur{"strata_http_request_duration_seconds",
+                     "histogram",
+                     "Time to answer HTTP requests, by handler.",
+                     {}};
+    for (const auto& [handler, h] : durations_) {
+      for (size_t i = 0; i < kBuckets.size(); ++i) {
+        std::string le;
+        AppendApiFloat(&le, kBuckets[i]);
+        dur.samples.push_back(
+            {"_bucket", {{"handler", handler}, {"le", le}}, static_cast<double>(h.counts[i])});
+      }
+      dur.samples.push_back(
+          {"_bucket", {{"handler", handler}, {"le", "+Inf"}}, static_cast<double>(h.count)});
+      dur.samples.push_back({"_sum", {{"handler", handler}}, h.sum});
+      dur.samples.push_back({"_count", {{"handler", handler}}, static_cast<double>(h.count)});
+    }
+    out.push_back(std::move(dur));
+    out.push_back(Single("strata_remote_write_samples_received_total", "counter",
+                         "Samples received through remote write.",
+                         static_cast<double>(rw_samples_)));
+    out.push_back(Single("strata_remote_write_samples_refused_total", "counter",
+                         "Remote-write samples refused (bad labels, out of order, duplicates).",
+                         static_cast<double>(rw_refused_)));
+    out.push_back(Single("strata_remote_write_histograms_dropped_total", "counter",
+                         "Native histogram samples received but not stored (not supported yet).",
+                         static_cast<double>(rw_histograms_dropped_)));
+  }
+  if (stats != nullptr) {
+    auto d = [](auto v) { return static_cast<double>(v); };
+    out.push_back(Single("strata_samples_appended_total", "counter", "Samples stored by the DB.",
+                         d(stats->samples_appended)));
+    out.push_back(Single("strata_samples_refused_total", "counter",
+                         "Samples refused at commit: out of bounds, out of order, duplicates.",
+                         d(stats->samples_refused)));
+    out.push_back(
+        Single("strata_head_series", "gauge", "Series in the head.", d(stats->head_series)));
+    out.push_back(
+        Single("strata_head_chunks", "gauge", "Chunks in the head.", d(stats->head_chunks)));
+    out.push_back(Single("strata_blocks_loaded", "gauge", "Blocks open.", d(stats->blocks)));
+    out.push_back(Single("strata_block_bytes", "gauge", "Bytes of the blocks on disk.",
+                         d(stats->block_bytes)));
+    out.push_back(
+        Single("strata_wal_bytes", "gauge", "Bytes of the write-ahead log.", d(stats->wal_bytes)));
+    out.push_back(
+        Single("strata_compactions_total", "counter", "Compactions run.", d(stats->compactions)));
+    out.push_back(Single("strata_compactions_failed_total", "counter", "Compactions failed.",
+                         d(stats->compactions_failed)));
+  }
+  out.push_back(Single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                       ProcessRssBytes()));
+  out.push_back(Single("process_cpu_seconds_total", "counter",
+                       "Total user and system CPU time spent in seconds.", ProcessCpuSeconds()));
+  out.push_back(Single("process_start_time_seconds", "gauge",
+                       "Start time of the process since unix epoch in seconds.",
+                       start_time_seconds_));
+  out.push_back(Single("process_open_fds", "gauge", "Number of open file descriptors.", OpenFds()));
+  MetricFamily build{"strata_build_info", "gauge", "Build information; the value is 1.", {}};
+  build.samples.push_back({"", {{"version", STRATA_SERVER_VERSION}}, 1});
+  out.push_back(std::move(build));
+  return out;
+}
+
+std::string ServerMetrics::RenderText(const std::vector<MetricFamily>& families) {
+  std::string out;
+  for (const MetricFamily& f : families) {
+    StrAppend(&out, "# HELP ", f.name, " ", f.help, "\n# TYPE ", f.name, " ", f.type, "\n");
+    for (const MetricSample& s : f.samples) {
+      StrAppend(&out, f.name, s.suffix);
+      if (!s.labels.empty()) {
+        out.push_back('{');
+        for (size_t i = 0; i < s.labels.size(); ++i) {
+          if (i > 0) out.push_back(',');
+          StrAppend(&out, s.labels[i].first, "=\"");
+          AppendEscapedLabelValue(&out, s.labels[i].second);
+          out.push_back('"');
+        }
+        out.push_back('}');
+      }
+      out.push_back(' ');
+      AppendApiFloat(&out, s.value);
+      out.push_back('\n');
+    }
+  }
+  return out;
+}
+
+Status ServerMetrics::AppendTo(DB& db, const std::vector<MetricFamily>& families,
+                               std::string_view instance, int64_t timestamp_ms) {
+  std::unique_ptr<Appender> app = db.NewAppender();
+  std::vector<LabelView> labels;
+  std::string name;
+  auto append = [&](std::string_view metric,
+                    const std::vector<std::pair<std::string, std::string>>& extra,
+                    double v) -> Status {
+    labels.clear();
+    labels.push_back({"__name__", metric});
+    labels.push_back({"instance", instance});
+    labels.push_back({"job", "strata"});
+    for (const auto& [n, val] : extra) labels.push_back({n, val});
+    return app->Append(std::span<const LabelView>(labels), timestamp_ms, v).status();
+  };
+  Status first = append("up", {}, 1);
+  for (const MetricFamily& f : families) {
+    for (const MetricSample& s : f.samples) {
+      name = StrCat(f.name, s.suffix);
+      Status st = append(name, s.labels, s.value);
+      if (first.ok() && !st.ok()) first = st;
+    }
+  }
+  Status commit = app->Commit();
+  return commit.ok() ? first : commit;
+}
+
+}  // namespace strata::server

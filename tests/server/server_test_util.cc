@@ -1,0 +1,63 @@
+#include "tests/server/server_test_util.h"
+
+#include "gtest/gtest.h"
+
+namespace strata::server::testing {
+
+std::unique_ptr<StrataServer> StrataServer::Start(const std::string& dir,
+                                                  const std::vector<std::string>& extra) {
+  auto s = std::make_unique<StrataServer>();
+  s->port_ = strata::testing::FreePort();
+  s->log_path_ = dir + ".log";
+  std::vector<std::string> argv = {STRATA_BINARY, "serve",
+                                   "--listen=127.0.0.1:" + std::to_string(s->port_),
+                                   "--storage.path=" + dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto child = strata::testing::ChildProcess::Start(argv, s->log_path_);
+  if (!child.ok()) {
+    ADD_FAILURE() << child.status();
+    return nullptr;
+  }
+  s->process_ = *std::move(child);
+  if (!strata::testing::WaitForHttp(s->port_, "/-/ready", absl::Seconds(20))) {
+    ADD_FAILURE() << "strata serve did not become ready; log:\n"
+                  << strata::testing::RunCommand("cat " + s->log_path_).output;
+    return nullptr;
+  }
+  return s;
+}
+
+loadgen::HttpResponse StrataServer::Post(
+    const std::string& path, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  loadgen::HttpClient client("127.0.0.1", port_);
+  StatusOr<loadgen::HttpResponse> r = client.Request("POST", path, body, headers);
+  if (!r.ok()) {
+    ADD_FAILURE() << "POST " << path << ": " << r.status();
+    return {};
+  }
+  return *std::move(r);
+}
+
+loadgen::HttpResponse StrataServer::Get(const std::string& path_and_query) {
+  loadgen::HttpClient client("127.0.0.1", port_);
+  StatusOr<loadgen::HttpResponse> r = client.Request("GET", path_and_query);
+  if (!r.ok()) {
+    ADD_FAILURE() << "GET " << path_and_query << ": " << r.status();
+    return {};
+  }
+  return *std::move(r);
+}
+
+loadgen::HttpResponse StrataServer::Write(
+    const std::vector<TestSeries>& series,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<loadgen::EncodeSeries> enc;
+  for (const TestSeries& s : series) enc.push_back({s.labels, s.samples});
+  std::string proto, body;
+  loadgen::AppendWriteRequest(enc, &proto);
+  loadgen::SnappyCompress(proto, &body);
+  return Post("/api/v1/write", body, headers);
+}
+
+}  // namespace strata::server::testing
