@@ -103,14 +103,19 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
   auto find = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(hs.mu) -> Series* {
     auto it = hs.series.find(hash);
     if (it == hs.series.end()) return nullptr;
-    for (Series* s : it->second) {
-      if (s->labels.encoded() != encoded) continue;
-      RefStripe& rs = ref_stripe(s->ref);
-      MutexLock rlock(&rs.mu);
-      ++s->pending;
-      return s;
+    Series* found = nullptr;
+    if (it->second->labels.encoded() == encoded) {
+      found = it->second;
+    } else if (auto c = hs.collisions.find(hash); c != hs.collisions.end()) {
+      for (Series* s : c->second) {
+        if (s->labels.encoded() == encoded) found = s;
+      }
     }
-    return nullptr;
+    if (found == nullptr) return nullptr;
+    RefStripe& rs = ref_stripe(found->ref);
+    MutexLock rlock(&rs.mu);
+    ++found->pending;
+    return found;
   };
   {
     MutexLock lock(&hs.mu);
@@ -144,7 +149,9 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
     s->pending = 1;
     rs.series.emplace(ref, std::move(series));
   }
-  hs.series[hash].push_back(s);
+  if (auto [it, inserted] = hs.series.emplace(hash, s); !inserted) {
+    hs.collisions[hash].push_back(s);
+  }
   {
     MutexLock mlock(&meta_mu_);
     index_->Add(ref, s->labels).IgnoreError();  // refs are fresh; labels were validated
@@ -173,7 +180,7 @@ void Head::CutChunkLocked(Series& s, int64_t t) {
       num_mmapped_chunks_.fetch_add(1, std::memory_order_relaxed);
     } else {
       // The chunk stays readable from RAM; the WAL still has its samples.
-      s.in_memory.push_back({s.open_min_time, s.max_time, std::string(bytes)});
+      s.rare().in_memory.push_back({s.open_min_time, s.max_time, std::string(bytes)});
     }
   }
   s.open.emplace();
@@ -197,9 +204,10 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
       *why = "out of order sample";
       return false;
     }
-    auto pos = std::lower_bound(s.ooo.begin(), s.ooo.end(), t,
+    std::vector<OooSample>& ooo = s.rare().ooo;
+    auto pos = std::lower_bound(ooo.begin(), ooo.end(), t,
                                 [](const OooSample& a, int64_t b) { return a.t < b; });
-    if (pos != s.ooo.end() && pos->t == t) {
+    if (pos != ooo.end() && pos->t == t) {
       if (std::bit_cast<uint64_t>(pos->v) == bits) return true;
       *why = "duplicate sample for timestamp";
       return false;
@@ -207,7 +215,7 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
     // A sample at a timestamp the chunks already hold is a duplicate too;
     // that check needs a decode, so it is left to the merge on read, which
     // keeps the in-order sample.
-    s.ooo.insert(pos, {t, v});
+    ooo.insert(pos, {t, v});
     UpdateMinMax(t);
     return true;
   }
@@ -250,7 +258,7 @@ void Head::SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSerie
         {m.min_time_ms, m.max_time_ms, pinned->chunk.encoding, pinned->chunk.data});
     out->pins.push_back(std::move(*pinned));
   }
-  for (const RamChunk& c : s.in_memory) {
+  for (const RamChunk& c : s.in_memory()) {
     if (c.max_time_ms < mint || c.min_time_ms > maxt) continue;
     auto keep = std::make_shared<std::string>(c.data);
     out->chunks.push_back({c.min_time_ms, c.max_time_ms, kXor, *keep});
@@ -258,7 +266,7 @@ void Head::SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSerie
     pin.pin = keep;
     out->pins.push_back(std::move(pin));
   }
-  for (const OooSample& o : s.ooo) {
+  for (const OooSample& o : s.ooo()) {
     if (o.t < mint || o.t > maxt) continue;
     out->ooo_timestamps.push_back(o.t);
     out->ooo_values.push_back(o.v);
@@ -309,10 +317,24 @@ StatusOr<std::vector<HeadSeriesData>> Head::Select(std::span<const index::Matche
       if (it == stripe.series.end()) continue;
       SnapshotLocked(*it->second, mint, maxt, &data);
     }
-    if (data.chunks.empty() && data.ooo_timestamps.empty()) continue;
     if (const Intervals* iv = tombs->Get(ref); iv != nullptr) {
+      // Drop what the tombstones cover entirely, so a deleted series is
+      // not selected at all.
+      std::erase_if(data.chunks, [&](const TimedChunk& c) {
+        return iv->Covers(std::max(c.min_time_ms, mint), std::min(c.max_time_ms, maxt));
+      });
+      std::vector<int64_t> ts;
+      std::vector<double> vs;
+      for (size_t i = 0; i < data.ooo_timestamps.size(); ++i) {
+        if (iv->Contains(data.ooo_timestamps[i])) continue;
+        ts.push_back(data.ooo_timestamps[i]);
+        vs.push_back(data.ooo_values[i]);
+      }
+      data.ooo_timestamps = std::move(ts);
+      data.ooo_values = std::move(vs);
       data.deleted = std::shared_ptr<const Intervals>(tombs, iv);
     }
+    if (data.chunks.empty() && data.ooo_timestamps.empty()) continue;
     out.push_back(std::move(data));
   }
   std::sort(out.begin(), out.end(),
@@ -445,8 +467,11 @@ Status Head::Truncate(int64_t mint) {
     for (auto& [ref, sp] : stripe.series) {
       Series& s = *sp;
       std::erase_if(s.mapped, [&](const MappedChunk& m) { return m.max_time_ms < mint; });
-      std::erase_if(s.in_memory, [&](const RamChunk& c) { return c.max_time_ms < mint; });
-      std::erase_if(s.ooo, [&](const OooSample& o) { return o.t < mint; });
+      if (s.rare_ != nullptr) {
+        std::erase_if(s.rare_->in_memory, [&](const RamChunk& c) { return c.max_time_ms < mint; });
+        std::erase_if(s.rare_->ooo, [&](const OooSample& o) { return o.t < mint; });
+        s.TrimRare();
+      }
       if (s.open.has_value() && s.open->num_samples() > 0 && s.max_time < mint) {
         s.open.reset();
       }
@@ -475,11 +500,19 @@ Status Head::Truncate(int64_t mint) {
     RefStripe& rs = ref_stripe(ref);
     MutexLock rlock(&rs.mu);
     if (s->pending != 0 || !s->Empty()) continue;
-    auto it = hs.series.find(s->hash);
-    if (it != hs.series.end()) {
-      std::erase(it->second, s);
-      if (it->second.empty()) hs.series.erase(it);
+    auto c = hs.collisions.find(s->hash);
+    if (auto it = hs.series.find(s->hash); it != hs.series.end() && it->second == s) {
+      // Promote a colliding series, if any, to the main map.
+      if (c != hs.collisions.end()) {
+        it->second = c->second.back();
+        c->second.pop_back();
+      } else {
+        hs.series.erase(it);
+      }
+    } else if (c != hs.collisions.end()) {
+      std::erase(c->second, s);
     }
+    if (c != hs.collisions.end() && c->second.empty()) hs.collisions.erase(c);
     rs.series.erase(ref);  // destroys *s
     removed.insert(ref);
     num_series_.fetch_sub(1, std::memory_order_relaxed);
