@@ -169,14 +169,18 @@ StatusOr<std::unique_ptr<SeriesSet>> DBQuerier::SelectIndex(
     for (uint64_t ref : *refs) {
       StatusOr<index::SeriesEntry> entry = block.index().Series(ref);
       if (!entry.ok()) return Annotate(entry.status(), StrCat("block ", block.dir()));
+      const Intervals* deleted = tombs->Get(ref);
+      // Chunks outside the range, or wholly deleted, have nothing to
+      // read; a series left without chunks is not selected (as in
+      // Prometheus, so deleted series disappear from /api/v1/series too).
       std::erase_if(entry->chunks, [&](const index::ChunkMeta& m) {
-        return m.max_time_ms < mint || m.min_time_ms > maxt;
+        return m.max_time_ms < mint || m.min_time_ms > maxt ||
+               (deleted != nullptr &&
+                deleted->Covers(std::max(m.min_time_ms, mint), std::min(m.max_time_ms, maxt)));
       });
       if (entry->chunks.empty()) continue;
       BlockSeries bs{std::move(entry->labels), std::move(entry->chunks), b, nullptr};
-      if (const Intervals* iv = tombs->Get(ref); iv != nullptr) {
-        bs.deleted = std::shared_ptr<const Intervals>(tombs, iv);
-      }
+      if (deleted != nullptr) bs.deleted = std::shared_ptr<const Intervals>(tombs, deleted);
       st->block_series.push_back(std::move(bs));
     }
   }

@@ -35,6 +35,14 @@ void Intervals::Add(Interval iv) {
   list_.erase(lo + 1, hi);
 }
 
+bool Intervals::Covers(int64_t min_time_ms, int64_t max_time_ms) const {
+  // Intervals are merged, so a covered range lies inside a single one.
+  for (const Interval& iv : list_) {
+    if (iv.min_time_ms <= min_time_ms && max_time_ms <= iv.max_time_ms) return true;
+  }
+  return false;
+}
+
 bool Intervals::Contains(int64_t t) const {
   auto it = std::lower_bound(list_.begin(), list_.end(), t,
                              [](const Interval& x, int64_t v) { return x.max_time_ms < v; });

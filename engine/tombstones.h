@@ -41,6 +41,9 @@ class Intervals {
   void Add(Interval iv);
   // Whether `t` lies in any interval.
   bool Contains(int64_t t) const;
+  // Whether all of [min_time_ms, max_time_ms] lies in one interval (a chunk
+  // with that range has nothing left to read).
+  bool Covers(int64_t min_time_ms, int64_t max_time_ms) const;
   const std::vector<Interval>& list() const { return list_; }
   bool operator==(const Intervals&) const = default;
 

@@ -281,6 +281,20 @@ TEST_F(DBTest, DeleteHidesSamplesNowAndAfterCompactionAndRestart) {
   EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
 }
 
+TEST_F(DBTest, WhollyDeletedSeriesAreNotSelected) {
+  Open();
+  AppendSeries(3, 4 * 240, kStart);
+  ASSERT_TRUE(db_->Compact().ok());  // some of it in blocks, the rest in the head
+  ASSERT_GE(db_->Stats().blocks, 1u);
+  const std::vector<LabelMatcher> host2 = {{LabelMatcher::Type::kEqual, "instance", "host-2"}};
+  ASSERT_TRUE(db_->Delete(INT64_MIN, INT64_MAX, host2).ok());
+  want_.erase("__name__=metric,instance=host-2,job=test,");
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);  // no empty entry for host-2
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
 TEST_F(DBTest, TimeRetentionDeletesOldBlocks) {
   options_.retention_ms = 3 * kHour;
   Open();
