@@ -121,6 +121,20 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     busy_ = true;
     stream_.expires_after(ToChrono(server_.options().read_timeout));
+    // curl and some clients wait for "100 Continue" before sending a body.
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec2, size_t) {
+                          if (ec2) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec2, size_t) { self->OnRead(ec2); });

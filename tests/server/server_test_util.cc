@@ -1,5 +1,9 @@
 #include "tests/server/server_test_util.h"
 
+#include <sys/wait.h>
+
+#include <csignal>
+
 #include "gtest/gtest.h"
 
 namespace strata::server::testing {
@@ -25,6 +29,17 @@ std::unique_ptr<StrataServer> StrataServer::Start(const std::string& dir,
     return nullptr;
   }
   return s;
+}
+
+StrataServer::~StrataServer() {
+  if (process_ != nullptr && process_->Running()) {
+    const int status = process_->Stop(SIGTERM, absl::Seconds(30));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "strata serve did not exit cleanly on SIGTERM (wait status " << status << ")";
+  }
+  const std::string log = strata::testing::RunCommand("cat " + log_path_).output;
+  EXPECT_EQ(log.find("Sanitizer"), std::string::npos) << log;
+  EXPECT_EQ(log.find("runtime error:"), std::string::npos) << log;
 }
 
 loadgen::HttpResponse StrataServer::Post(

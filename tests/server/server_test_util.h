@@ -22,9 +22,15 @@ struct TestSeries {
   std::vector<loadgen::EncodeSample> samples;
 };
 
-// A running `strata serve`; stopped (SIGTERM) by the destructor.
+// A running `strata serve`. The destructor stops it with SIGTERM and fails
+// the test unless it exits 0 without a sanitizer report in its log.
 class StrataServer {
  public:
+  StrataServer() = default;
+  StrataServer(const StrataServer&) = delete;
+  StrataServer& operator=(const StrataServer&) = delete;
+  ~StrataServer();
+
   // Starts the binary on a free port with `--storage.path=dir` and `extra`
   // flags; waits up to 20 s for /-/ready. Null (and a test failure) if it
   // did not come up.
