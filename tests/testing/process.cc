@@ -207,4 +207,31 @@ TempDir::~TempDir() {
   if (!path_.empty()) Env::Default()->RemoveAll(path_).IgnoreError();
 }
 
+std::vector<std::vector<std::pair<int64_t, double>>> ParseMatrixValues(const std::string& json) {
+  std::vector<std::vector<std::pair<int64_t, double>>> out;
+  const std::string key = "\"values\":[";
+  for (size_t pos = json.find(key); pos != std::string::npos; pos = json.find(key, pos)) {
+    pos += key.size();
+    auto& values = out.emplace_back();
+    while (pos < json.size() && json[pos] == '[') {
+      const size_t comma = json.find(',', pos);
+      const size_t close = json.find(']', comma);
+      if (comma == std::string::npos || close == std::string::npos) return out;
+      const std::string secs = json.substr(pos + 1, comma - pos - 1);
+      const std::string value = json.substr(comma + 2, close - comma - 3);  // strip quotes
+      const size_t dot = secs.find('.');
+      int64_t ms = std::strtoll(secs.substr(0, dot).c_str(), nullptr, 10) * 1000;
+      if (dot != std::string::npos) {
+        std::string frac = secs.substr(dot + 1);
+        frac.resize(3, '0');
+        ms += std::strtoll(frac.c_str(), nullptr, 10);
+      }
+      values.emplace_back(ms, std::strtod(value.c_str(), nullptr));
+      pos = close + 1;
+      if (pos < json.size() && json[pos] == ',') ++pos;
+    }
+  }
+  return out;
+}
+
 }  // namespace strata::testing

@@ -14,8 +14,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -103,6 +105,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Parses the `"values":[[<secs>,"<value>"],...]` of each matrix result of
+// a Prometheus query API answer, in order, as (milliseconds, value).
+std::vector<std::vector<std::pair<int64_t, double>>> ParseMatrixValues(const std::string& json);
 
 }  // namespace strata::testing
 
