@@ -689,4 +689,35 @@ Status Parser::ParseAt(Expr* e) {
 
 StatusOr<ExprPtr> ParseExpr(std::string_view input) { return Parser(input).Parse(); }
 
+StatusOr<std::vector<strata::LabelMatcher>> ParseSeriesSelector(std::string_view text) {
+  STRATA_ASSIGN_OR_RETURN(query::ExprPtr expr, query::ParseExpr(text));
+  if (expr->kind() != query::ExprKind::kVectorSelector) {
+    return absl::InvalidArgumentError("expected a series selector such as up or {job=\"node\"}");
+  }
+  const auto& sel = static_cast<const query::VectorSelector&>(*expr);
+  std::vector<strata::LabelMatcher> out;
+  out.reserve(sel.matchers.size());
+  for (const query::LabelMatcher& m : sel.matchers) {
+    strata::LabelMatcher lm;
+    lm.name = m.name;
+    lm.value = m.value;
+    switch (m.type) {
+      case query::MatchType::kEqual:
+        lm.type = strata::LabelMatcher::Type::kEqual;
+        break;
+      case query::MatchType::kNotEqual:
+        lm.type = strata::LabelMatcher::Type::kNotEqual;
+        break;
+      case query::MatchType::kRegexMatch:
+        lm.type = strata::LabelMatcher::Type::kRegexMatch;
+        break;
+      case query::MatchType::kRegexNoMatch:
+        lm.type = strata::LabelMatcher::Type::kRegexNoMatch;
+        break;
+    }
+    out.push_back(std::move(lm));
+  }
+  return out;
+}
+
 }  // namespace strata::query

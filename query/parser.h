@@ -13,8 +13,10 @@
 #define STRATA_QUERY_PARSER_H_
 
 #include <string_view>
+#include <vector>
 
 #include "query/ast.h"
+#include "strata/db.h"
 #include "strata/status.h"
 
 namespace strata::query {
@@ -32,6 +34,13 @@ inline constexpr int kMaxNestingDepth = 256;
 //   `1:1: parse error: expected type range vector in call to function "rate", got instant vector`
 // The message texts are Prometheus'; only the first error is reported.
 [[nodiscard]] StatusOr<ExprPtr> ParseExpr(std::string_view input);
+
+// Parses one series selector (`up`, `{job=~"a.*"}`, `http_requests_total{code!="200"}`)
+// into the matchers of the public API, as match[] parameters and the tools'
+// --match flags take them. Errors: InvalidArgument with the parser's message,
+// or "expected a series selector ..." for any other expression.
+[[nodiscard]] StatusOr<std::vector<strata::LabelMatcher>> ParseSeriesSelector(
+    std::string_view text);
 
 }  // namespace strata::query
 

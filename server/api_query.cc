@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "query/parser.h"
 #include "server/api.h"
 #include "server/api_format.h"
 #include "server/internal/api_util.h"
@@ -122,7 +123,7 @@ StatusOr<Range> StartEnd(const HttpParams& params) {
 StatusOr<std::vector<std::vector<LabelMatcher>>> MatchParams(const HttpParams& params) {
   std::vector<std::vector<LabelMatcher>> out;
   for (std::string_view m : params.GetAll("match[]")) {
-    StatusOr<std::vector<LabelMatcher>> ms = internal::ParseSeriesSelector(m);
+    StatusOr<std::vector<LabelMatcher>> ms = query::ParseSeriesSelector(m);
     if (!ms.ok()) return ms.status();
     out.push_back(*std::move(ms));
   }

@@ -15,6 +15,12 @@ inline constexpr int kExitProblems = 1;
 inline constexpr int kExitUsage = 2;
 
 int RunChunkStats(const std::vector<std::string>& args);
+int RunInspect(const std::vector<std::string>& args);
+int RunDump(const std::vector<std::string>& args);
+int RunVerify(const std::vector<std::string>& args);
+int RunCompact(const std::vector<std::string>& args);
+int RunImport(const std::vector<std::string>& args);
+int RunExport(const std::vector<std::string>& args);
 
 }  // namespace strata::tools
 

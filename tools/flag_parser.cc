@@ -22,6 +22,11 @@ void FlagParser::Bool(const std::string& name, bool* target, const std::string& 
   flags_.push_back({name, Kind::kBool, target, help, *target ? "true" : "false"});
 }
 
+void FlagParser::StringList(const std::string& name, std::vector<std::string>* target,
+                            const std::string& help) {
+  flags_.push_back({name, Kind::kStringList, target, help, "none; repeatable"});
+}
+
 const FlagParser::Flag* FlagParser::Find(const std::string& name) const {
   for (const Flag& f : flags_) {
     if (f.name == name) return &f;
@@ -37,6 +42,9 @@ Status FlagParser::Set(const Flag& flag, const std::string& value) {
   switch (flag.kind) {
     case Kind::kString:
       *static_cast<std::string*>(flag.target) = value;
+      return absl::OkStatus();
+    case Kind::kStringList:
+      static_cast<std::vector<std::string>*>(flag.target)->push_back(value);
       return absl::OkStatus();
     case Kind::kInt:
       if (!absl::SimpleAtoi(value, static_cast<int64_t*>(flag.target))) return bad("an integer");

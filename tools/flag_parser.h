@@ -27,6 +27,10 @@ class FlagParser {
   void Int(const std::string& name, int64_t* target, const std::string& help);
   void Double(const std::string& name, double* target, const std::string& help);
   void Bool(const std::string& name, bool* target, const std::string& help);
+  // A flag that may be given many times (`--match a --match b`); each use
+  // appends its value to `*target`.
+  void StringList(const std::string& name, std::vector<std::string>* target,
+                  const std::string& help);
 
   // Parses `args` (without the program and subcommand names). Arguments
   // that are not flags are returned in order. Fails with InvalidArgument
@@ -37,7 +41,7 @@ class FlagParser {
   std::string Help() const;
 
  private:
-  enum class Kind { kString, kInt, kDouble, kBool };
+  enum class Kind { kString, kInt, kDouble, kBool, kStringList };
   struct Flag {
     std::string name;
     Kind kind;

@@ -76,37 +76,6 @@ void RespondStatus(HttpResponse* res, const Status& status) {
   RespondError(res, type, FromAbsl(status.message()));
 }
 
-StatusOr<std::vector<LabelMatcher>> ParseSeriesSelector(std::string_view text) {
-  STRATA_ASSIGN_OR_RETURN(query::ExprPtr expr, query::ParseExpr(text));
-  if (expr->kind() != query::ExprKind::kVectorSelector) {
-    return absl::InvalidArgumentError("match[] must be a series selector");
-  }
-  const auto& sel = static_cast<const query::VectorSelector&>(*expr);
-  std::vector<LabelMatcher> out;
-  out.reserve(sel.matchers.size());
-  for (const query::LabelMatcher& m : sel.matchers) {
-    LabelMatcher lm;
-    lm.name = m.name;
-    lm.value = m.value;
-    switch (m.type) {
-      case query::MatchType::kEqual:
-        lm.type = LabelMatcher::Type::kEqual;
-        break;
-      case query::MatchType::kNotEqual:
-        lm.type = LabelMatcher::Type::kNotEqual;
-        break;
-      case query::MatchType::kRegexMatch:
-        lm.type = LabelMatcher::Type::kRegexMatch;
-        break;
-      case query::MatchType::kRegexNoMatch:
-        lm.type = LabelMatcher::Type::kRegexNoMatch;
-        break;
-    }
-    out.push_back(std::move(lm));
-  }
-  return out;
-}
-
 StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name, int64_t default_ms) {
   const std::string_view v = params.Get(name);
   if (v.empty()) return default_ms;

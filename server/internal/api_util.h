@@ -32,11 +32,6 @@ void RespondError(HttpResponse* res, std::string_view type, std::string_view mes
 //   NotFound -> not_found (404); anything else -> internal (500).
 void RespondStatus(HttpResponse* res, const Status& status);
 
-// Parses one series selector of match[] ("up", `{job=~"a.*"}`) into
-// matchers. Errors: InvalidArgument with the parser's message, or
-// "match[] must be a series selector" for other expressions.
-[[nodiscard]] StatusOr<std::vector<LabelMatcher>> ParseSeriesSelector(std::string_view text);
-
 // The time parameter `name`, or `default_ms` if absent or empty. Errors:
 // InvalidArgument `invalid parameter "start": cannot parse ...`.
 [[nodiscard]] StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name,

@@ -28,6 +28,16 @@ TEST(FlagParserTest, ParsesPrometheusStyleFlags) {
   EXPECT_FALSE(f.help_requested());
 }
 
+TEST(FlagParserTest, RepeatedFlagCollectsEveryValue) {
+  std::vector<std::string> match;
+  FlagParser f("strata dump DIR", "test");
+  f.StringList("match", &match, "selector");
+  auto rest = f.Parse({"--match", "up", "dir", "--match={job=\"a\"}"});
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(match, (std::vector<std::string>{"up", "{job=\"a\"}"}));
+  EXPECT_EQ(*rest, (std::vector<std::string>{"dir"}));
+}
+
 TEST(FlagParserTest, ErrorsNameTheFlag) {
   int64_t n = 1;
   FlagParser f("strata x", "test");

@@ -1,0 +1,1 @@
+// Tests of `strata compact`: being written (issue #9).

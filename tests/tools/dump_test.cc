@@ -1,0 +1,1 @@
+// Tests of `strata dump`: being written (issue #9).

@@ -1,0 +1,1 @@
+// Tests of `strata export`: being written (issue #9).

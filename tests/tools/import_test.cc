@@ -1,0 +1,1 @@
+// Tests of `strata import`: being written (issue #9).

@@ -1,0 +1,1 @@
+// Tests of `strata inspect`: being written (issue #9).

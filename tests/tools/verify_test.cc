@@ -1,0 +1,1 @@
+// Tests of `strata verify`: being written (issue #9).
