@@ -44,6 +44,11 @@ Status FailedIfClosed(bool closed) {
   return absl::OkStatus();
 }
 
+Status FailedIfReadOnly(const Options& options) {
+  if (options.read_only) return absl::FailedPreconditionError("database is opened read-only");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // strata::Appender on a HeadAppender; wakes the compactor when the head
@@ -54,16 +59,22 @@ class DBAppender final : public Appender {
 
   StatusOr<SeriesRef> Append(std::span<const LabelView> labels, int64_t timestamp_ms,
                              double value) override {
+    STRATA_RETURN_IF_ERROR(FailedIfReadOnly(db_.options_));
     StatusOr<SeriesRef> ref = app_->Append(labels, timestamp_ms, value);
     if (absl::IsInvalidArgument(ref.status())) Refused();
     return ref;
   }
   Status Append(SeriesRef ref, int64_t timestamp_ms, double value) override {
+    STRATA_RETURN_IF_ERROR(FailedIfReadOnly(db_.options_));
     Status s = app_->Append(ref, timestamp_ms, value);
     if (absl::IsInvalidArgument(s)) Refused();
     return s;
   }
   Status Commit() override {
+    if (Status s = FailedIfReadOnly(db_.options_); !s.ok()) {
+      app_->Rollback();
+      return s;
+    }
     {
       MutexLock lock(&db_.mu_);
       if (db_.closed_) {
@@ -101,8 +112,14 @@ StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std
   }
   Env& env = options.env != nullptr ? *options.env : *Env::Default();
   std::unique_ptr<DBImpl> db(new DBImpl(env, dir, options));
-  STRATA_RETURN_IF_ERROR(env.CreateDirs(dir));
-  STRATA_ASSIGN_OR_RETURN(db->lock_, env.LockFile(JoinPath(dir, kLockFile)));
+  if (options.read_only) {
+    if (!env.IsDirectory(dir)) {
+      return absl::NotFoundError(StrCat(dir, ": no such data directory"));
+    }
+  } else {
+    STRATA_RETURN_IF_ERROR(env.CreateDirs(dir));
+    STRATA_ASSIGN_OR_RETURN(db->lock_, env.LockFile(JoinPath(dir, kLockFile)));
+  }
   db->ranges_ = BlockRangesFor(options.block_range_ms, options.retention_ms);
   STRATA_RETURN_IF_ERROR(db->LoadBlocks());
 
@@ -118,8 +135,14 @@ StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std
   ho.wal.compress = options.wal_compression;
   ho.wal.sync_policy = ToSyncPolicy(options.wal_sync);
   ho.wal.sync_interval = absl::Milliseconds(options.wal_sync_interval_ms);
-  STRATA_ASSIGN_OR_RETURN(db->head_, Head::Open(env, dir, ho));
-  if (options.background_compaction) {
+  ho.read_only = options.read_only;
+  HeadReplayStats replay;
+  STRATA_ASSIGN_OR_RETURN(db->head_, Head::Open(env, dir, ho, &replay));
+  if (!replay.wal_damage.empty()) {
+    MutexLock lock(&db->mu_);
+    db->warnings_.push_back(StrCat("WAL damaged: ", replay.wal_damage));
+  }
+  if (options.background_compaction && !options.read_only) {
     db->bg_ = std::thread([d = db.get()] { d->BackgroundLoop(); });
   }
   return db;
@@ -133,7 +156,7 @@ Status DBImpl::LoadBlocks() {
     const std::string path = JoinPath(dir_, name);
     // Leftovers of an interrupted compaction or deletion.
     if (name.ends_with(kTmpForCreationSuffix) || name.ends_with(kTmpForDeletionSuffix)) {
-      STRATA_RETURN_IF_ERROR(env_.RemoveAll(path));
+      if (!options_.read_only) STRATA_RETURN_IF_ERROR(env_.RemoveAll(path));
       continue;
     }
     if (!ParseUlid(name).ok() || !env_.IsDirectory(path)) continue;
@@ -156,6 +179,7 @@ Status DBImpl::LoadBlocks() {
       keep.push_back(std::move(b));
       continue;
     }
+    if (options_.read_only) continue;  // not read: its data is in the new block
     const std::string dir = b->dir();
     b.reset();
     STRATA_RETURN_IF_ERROR(env_.RemoveAll(dir));
@@ -191,6 +215,7 @@ StatusOr<std::unique_ptr<Querier>> DBImpl::NewQuerier(int64_t min_time_ms, int64
 
 Status DBImpl::Delete(int64_t min_time_ms, int64_t max_time_ms,
                       std::span<const LabelMatcher> matchers) {
+  STRATA_RETURN_IF_ERROR(FailedIfReadOnly(options_));
   STRATA_ASSIGN_OR_RETURN(std::vector<index::Matcher> ms, ToIndexMatchers(matchers));
   MutexLock compact(&compact_mu_);
   for (const auto& b : blocks()) {
@@ -227,6 +252,7 @@ void DBImpl::BackgroundLoop() {
 }
 
 Status DBImpl::Compact() {
+  STRATA_RETURN_IF_ERROR(FailedIfReadOnly(options_));
   MutexLock lock(&compact_mu_);
   Status s = CompactLocked();
   if (!s.ok()) compactions_failed_.fetch_add(1, std::memory_order_relaxed);

@@ -80,10 +80,18 @@ StatusOr<std::unique_ptr<Head>> Head::Open(Env& env, const std::string& dir,
     return absl::InvalidArgumentError("head: chunk range must be positive");
   }
   std::unique_ptr<Head> head(new Head(env, dir, options));
-  STRATA_ASSIGN_OR_RETURN(head->chunks_, HeadChunkStore::Open(env, JoinPath(dir, kHeadChunksDir)));
+  const std::string chunks_dir = JoinPath(dir, kHeadChunksDir);
+  if (options.read_only) {
+    STRATA_ASSIGN_OR_RETURN(head->chunks_, HeadChunkStore::OpenReadOnly(env, chunks_dir));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(head->chunks_, HeadChunkStore::Open(env, chunks_dir));
+  }
   HeadReplayStats local;
   STRATA_RETURN_IF_ERROR(head->Replay(stats != nullptr ? stats : &local));
-  STRATA_ASSIGN_OR_RETURN(head->wal_, wal::Writer::Open(env, JoinPath(dir, kWalDir), options.wal));
+  if (!options.read_only) {
+    STRATA_ASSIGN_OR_RETURN(head->wal_,
+                            wal::Writer::Open(env, JoinPath(dir, kWalDir), options.wal));
+  }
   return head;
 }
 

@@ -65,6 +65,9 @@ struct HeadOptions {
   // newest block, whose data the head no longer holds.
   int64_t min_valid_time_ms = INT64_MIN;
   wal::WriterOptions wal;
+  // Change no file: no WAL writer, no repair of a torn or damaged WAL or
+  // chunks_head/ (what precedes the damage is read), no appends.
+  bool read_only = false;
 };
 
 // What Open() found while replaying; intentionally copyable.
@@ -76,6 +79,9 @@ struct HeadReplayStats {
   uint64_t samples_refused = 0;      // out of order or out of bounds at replay
   uint64_t head_chunk_bytes_dropped = 0;
   uint64_t wal_torn_tail_bytes = 0;
+  // Set if a WAL record was damaged: where, and what happened (records
+  // after it were dropped by a repair, or, read-only, not read).
+  std::string wal_damage;
 };
 
 // One series as a query sees it: labels and its chunks inside the queried

@@ -22,12 +22,22 @@ StatusOr<std::unique_ptr<HeadChunkStore>> HeadChunkStore::Open(Env& env, std::st
   return std::unique_ptr<HeadChunkStore>(new HeadChunkStore(env, std::move(dir), max_file_size));
 }
 
+StatusOr<std::unique_ptr<HeadChunkStore>> HeadChunkStore::OpenReadOnly(Env& env, std::string dir) {
+  std::unique_ptr<HeadChunkStore> store(
+      new HeadChunkStore(env, std::move(dir), kMaxHeadChunkFileSize));
+  store->read_only_ = true;
+  return store;
+}
+
 StatusOr<uint64_t> HeadChunkStore::Replay(const std::function<void(const HeadChunk&)>& fn) {
   MutexLock w(&write_mu_);
   if (replayed_) {
     return absl::FailedPreconditionError(StrCat("head chunk store ", dir_, ": Replay twice"));
   }
-  STRATA_ASSIGN_OR_RETURN(const std::vector<uint32_t> numbers, ListHeadChunkFiles(env_, dir_));
+  std::vector<uint32_t> numbers;
+  if (!read_only_ || env_.IsDirectory(dir_)) {
+    STRATA_ASSIGN_OR_RETURN(numbers, ListHeadChunkFiles(env_, dir_));
+  }
   std::map<uint32_t, File> files;
   uint64_t dropped = 0;
   bool damaged = false;
@@ -35,7 +45,7 @@ StatusOr<uint64_t> HeadChunkStore::Replay(const std::function<void(const HeadChu
     const std::string path = JoinPath(dir_, ChunkSegmentName(n));
     if (damaged) {  // everything after the damage goes
       STRATA_ASSIGN_OR_RETURN(const uint64_t size, env_.GetFileSize(path));
-      STRATA_RETURN_IF_ERROR(env_.RemoveFile(path));
+      if (!read_only_) STRATA_RETURN_IF_ERROR(env_.RemoveFile(path));
       dropped += size;
       continue;
     }
@@ -64,7 +74,10 @@ StatusOr<uint64_t> HeadChunkStore::Replay(const std::function<void(const HeadChu
         offset += *size;
       }
     }
-    if (damaged) {
+    if (damaged && read_only_) {
+      dropped += data.size() - end;  // not read; the mapping stays, the file unchanged
+      if (end == 0) continue;
+    } else if (damaged) {
       dropped += data.size() - end;
       f.map.reset();
       if (end == 0) {  // a broken header leaves nothing to keep
@@ -80,7 +93,9 @@ StatusOr<uint64_t> HeadChunkStore::Replay(const std::function<void(const HeadChu
     files.emplace(n, std::move(f));
   }
   // Opened now, so that it numbers its first file after the survivors.
-  STRATA_ASSIGN_OR_RETURN(writer_, HeadChunkWriter::Open(env_, dir_, max_file_size_));
+  if (!read_only_) {
+    STRATA_ASSIGN_OR_RETURN(writer_, HeadChunkWriter::Open(env_, dir_, max_file_size_));
+  }
   replayed_ = true;
   MutexLock l(&mu_);
   files_ = std::move(files);
@@ -93,9 +108,11 @@ StatusOr<uint64_t> HeadChunkStore::Write(uint64_t series_ref, int64_t min_time_m
                                          int64_t max_time_ms, compression::ChunkEncoding encoding,
                                          std::string_view data) {
   MutexLock w(&write_mu_);
-  if (!replayed_ || closed_) {
-    return absl::FailedPreconditionError(StrCat(
-        "head chunk store ", dir_, closed_ ? ": Write after Close" : ": Write before Replay"));
+  if (!replayed_ || closed_ || read_only_) {
+    return absl::FailedPreconditionError(
+        StrCat("head chunk store ", dir_,
+               read_only_ ? ": opened read-only"
+                          : (closed_ ? ": Write after Close" : ": Write before Replay")));
   }
   if (unmapped_bytes_ >= kMaxUnmappedBytes) STRATA_RETURN_IF_ERROR(FlushLocked());
   auto bytes = std::make_shared<std::string>();

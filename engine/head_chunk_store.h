@@ -66,6 +66,10 @@ class HeadChunkStore {
   // Replay. `env` must outlive the store.
   [[nodiscard]] static StatusOr<std::unique_ptr<HeadChunkStore>> Open(
       Env& env, std::string dir, uint64_t max_file_size = kMaxHeadChunkFileSize);
+  // Opens `dir` for reading only: Replay changes no file (damage just ends
+  // what is read) and Write fails. A missing `dir` holds no chunks.
+  [[nodiscard]] static StatusOr<std::unique_ptr<HeadChunkStore>> OpenReadOnly(Env& env,
+                                                                              std::string dir);
 
   HeadChunkStore(const HeadChunkStore&) = delete;
   HeadChunkStore& operator=(const HeadChunkStore&) = delete;
@@ -143,6 +147,7 @@ class HeadChunkStore {
   Env& env_;
   const std::string dir_;
   const uint64_t max_file_size_;
+  bool read_only_ = false;  // set by OpenReadOnly before any use
 
   // Serialises the writing side (Replay, Write, Flush, Truncate, Close) and
   // its file I/O, without blocking readers. Taken before mu_.

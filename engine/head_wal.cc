@@ -187,7 +187,10 @@ Status Head::Replay(HeadReplayStats* stats) {
     }
   };
   wal::ReplayStats wstats;
-  Status replayed = wal::Replay(env_, JoinPath(dir_, kWalDir), {}, visit, &wstats);
+  wal::ReplayOptions wopts;
+  wopts.cut_torn_tail = !options_.read_only;
+  const std::string wal_dir = JoinPath(dir_, kWalDir);
+  Status replayed = wal::Replay(env_, wal_dir, wopts, visit, &wstats);
   for (size_t i = 0; i < num_workers; ++i) {
     if (!batches[i].empty()) workers[i]->Push(std::move(batches[i]));
     workers[i]->Finish();
@@ -196,6 +199,18 @@ Status Head::Replay(HeadReplayStats* stats) {
   }
   stats->wal_torn_tail_bytes = wstats.torn_tail_bytes;
   if (absl::IsNotFound(replayed)) return absl::OkStatus();  // a new directory
+  if (absl::IsDataLoss(replayed) && wstats.damage.has_value()) {
+    // Prometheus' repair: what precedes the damage is in the head now; the
+    // rest of the WAL cannot be read, so it goes (or, read-only, stays).
+    if (options_.read_only) {
+      stats->wal_damage = StrCat(replayed.message(), "; later records not read");
+      return absl::OkStatus();
+    }
+    STRATA_RETURN_IF_ERROR(Annotate(wal::Repair(env_, wal_dir, *wstats.damage), "repair WAL"));
+    stats->wal_damage = StrCat(replayed.message(), "; WAL cut at segment ", wstats.damage->segment,
+                               " offset ", wstats.damage->offset);
+    return absl::OkStatus();
+  }
   return Annotate(replayed, "replay WAL");
 }
 

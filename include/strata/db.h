@@ -95,6 +95,16 @@ struct Options {
   // Run compaction and retention in a background thread. When false the
   // embedder calls DB::Compact() itself.
   bool background_compaction = true;
+  // Open without changing anything in the directory, for offline tools on
+  // a directory a server may hold open, or on a copy (Prometheus'
+  // OpenDBReadOnly): no lock file, no background work, leftovers of an
+  // interrupted compaction skipped rather than removed, a torn or damaged
+  // WAL or chunks_head/ read up to the damage and left as it is (reported
+  // in Stats().warnings). The WAL is replayed into memory, so the head's
+  // samples are queryable. Appends, Delete and Compact fail with
+  // FailedPrecondition; NewQuerier and Snapshot (which writes only into
+  // its target) work.
+  bool read_only = false;
 };
 
 using SeriesRef = uint64_t;

@@ -354,6 +354,108 @@ TEST_F(DBTest, DamagedBlockIsSetAsideAndTheRestServes) {
   EXPECT_FALSE(Query(INT64_MIN, INT64_MAX).empty());
 }
 
+// Every file under `dir` with its size and contents, to show that nothing changed.
+std::map<std::string, std::string> Files(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string rel = fs::relative(e.path(), dir).string();
+    if (!e.is_regular_file()) {
+      out[rel] = "<dir>";
+      continue;
+    }
+    std::ifstream f(e.path(), std::ios::binary);
+    const std::string bytes(std::istreambuf_iterator<char>(f), {});
+    out[rel] = StrCat(bytes.size(), " bytes, hash ", std::hash<std::string>()(bytes));
+  }
+  return out;
+}
+
+TEST_F(DBTest, ReadOnlyOpenServesEverythingAndChangesNothing) {
+  Open();
+  AppendSeries(6, 5 * 240, kStart);  // blocks after Compact, head chunks, WAL
+  ASSERT_TRUE(db_->Compact().ok());
+  AppendSeries(6, 300, kStart + 5 * 240 * 15000);
+  fs::create_directories(fs::path(dir_) / "01HZZZZZZZZZZZZZZZZZZZZZZZ.tmp-for-creation");
+  ASSERT_TRUE(db_->Close().ok());
+  Open();  // a server holds the directory (and its lock) again
+  const auto before = Files(dir_);
+  options_.read_only = true;
+  StatusOr<std::unique_ptr<DB>> ro = DB::Open(options_, dir_);
+  ASSERT_TRUE(ro.ok()) << ro.status();
+  std::swap(db_, *ro);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  EXPECT_EQ(app->Append({{"__name__", "x"}}, kStart, 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app->Commit().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(db_->Compact().code(), absl::StatusCode::kFailedPrecondition);
+  std::vector<LabelMatcher> all = {{LabelMatcher::Type::kEqual, "job", "test"}};
+  EXPECT_EQ(db_->Delete(INT64_MIN, INT64_MAX, all).code(), absl::StatusCode::kFailedPrecondition);
+  std::string snap = dir_ + "_ro_snapshot";
+  fs::remove_all(snap);
+  ASSERT_TRUE(db_->Snapshot(snap, /*with_head=*/true).ok());
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  EXPECT_EQ(Files(dir_), before);
+  ro->reset();  // the server
+  options_.read_only = false;
+  fs::remove_all(dir_);
+  std::swap(dir_, snap);
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, ReadOnlyOpenOfAMissingDirectoryFails) {
+  options_.read_only = true;
+  StatusOr<std::unique_ptr<DB>> db = DB::Open(options_, dir_ + "_missing");
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(dir_ + "_missing"));
+}
+
+TEST_F(DBTest, DamagedWalIsReadUpToTheDamageRepairedAndReported) {
+  options_.wal_compression = false;
+  Open();
+  AppendSeries(3, 400, kStart);
+  ASSERT_TRUE(db_->Close().ok());
+  db_.reset();
+  std::string segment;
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / "wal")) {
+    if (e.is_regular_file() && e.file_size() > 0) segment = e.path().string();
+  }
+  ASSERT_FALSE(segment.empty());
+  const uint64_t size = fs::file_size(segment);
+  {
+    std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(size / 2);
+    const char c = static_cast<char>(f.get());
+    f.seekp(size / 2);
+    f.put(static_cast<char>(c ^ 0x40));
+  }
+  // Read-only: what precedes the damage serves; the file stays as it is.
+  const auto before = Files(dir_);
+  options_.read_only = true;
+  Open();
+  EXPECT_THAT(db_->Stats().warnings, ::testing::Contains(HasSubstr("WAL damaged")));
+  const Data first_half = Query(INT64_MIN, INT64_MAX);
+  EXPECT_FALSE(first_half.empty());
+  db_.reset();
+  EXPECT_EQ(Files(dir_), before);
+  // Read-write: the same samples, the WAL cut at the damage, and appends go on.
+  options_.read_only = false;
+  Open();
+  EXPECT_THAT(db_->Stats().warnings, ::testing::Contains(HasSubstr("WAL cut at segment")));
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), first_half);
+  EXPECT_LT(fs::file_size(segment), size);
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  ASSERT_TRUE(app->Append({{"__name__", "after"}, {"job", "test"}}, kStart + 500 * 15000, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  db_.reset();
+  Open();
+  EXPECT_TRUE(db_->Stats().warnings.empty());
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX).size(), first_half.size() + 1);
+}
+
 TEST_F(DBTest, LabelNamesAndValues) {
   Open();
   AppendSeries(3, 10, kStart);

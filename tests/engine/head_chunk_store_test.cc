@@ -402,6 +402,40 @@ TEST_F(HeadChunkStoreReplayTest, DamagedChunkCutsItsFileAndDropsLaterOnes) {
   EXPECT_EQ(store->size_bytes(), Size(1) + Size(2) + Size(3));
 }
 
+TEST_F(HeadChunkStoreReplayTest, ReadOnlyReplayStopsAtDamageAndChangesNoFile) {
+  WriteFiles();
+  const uint32_t last = ChunkRef::Sequence(written_.back().ref);
+  ASSERT_GE(last, 3u);
+  std::string bytes = *env_.Contents(Path(2));
+  const uint32_t damage = kHeadChunkHeaderSize;  // the file's first chunk
+  bytes[damage + 30] ^= 0x10;
+  ASSERT_TRUE(env_.SetContents(Path(2), bytes).ok());
+  std::vector<std::string> before;
+  for (uint32_t n = 1; n <= last; ++n) before.push_back(*env_.Contents(Path(n)));
+
+  auto store = HeadChunkStore::OpenReadOnly(env_, dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<HeadChunk> replayed;
+  auto dropped = (*store)->Replay([&](const HeadChunk& c) { replayed.push_back(c); });
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_GT(*dropped, 0u);
+  for (const HeadChunk& c : replayed) EXPECT_EQ(ChunkRef::Sequence(c.ref), 1u);
+  for (const Written& w : written_) {
+    if (ChunkRef::Sequence(w.ref) == 1) ExpectChunk(**store, w);
+  }
+  EXPECT_EQ((*store)->Write(1, 0, 1, compression::ChunkEncoding::kXor, "x").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*store)->Close().ok());
+  for (uint32_t n = 1; n <= last; ++n) EXPECT_EQ(*env_.Contents(Path(n)), before[n - 1]) << n;
+  EXPECT_FALSE(env_.FileExists(Path(last + 1)));
+  // A missing directory holds nothing.
+  auto missing = HeadChunkStore::OpenReadOnly(env_, dir_ + "/none");
+  ASSERT_TRUE(missing.ok());
+  auto none = (*missing)->Replay([](const HeadChunk&) {});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, 0u);
+}
+
 TEST_F(HeadChunkStoreReplayTest, TornLastFileAndBrokenHeader) {
   WriteFiles();
   const uint32_t last = ChunkRef::Sequence(written_.back().ref);
