@@ -13,14 +13,49 @@ void Text(HttpResponse* res, int status, std::string_view body) {
   res->body = StrCat(body, "\n");
 }
 
+// Bounds on one label, so that a runaway client cannot put megabytes into
+// the index per series (Prometheus leaves this to scrape configs'
+// label_*_length_limit; remote write has no other guard).
+constexpr size_t kMaxLabelNameBytes = 1024;
+constexpr size_t kMaxLabelValueBytes = 64 * 1024;
+
+// At most this many bytes of each name and value go into an error message.
+constexpr size_t kMaxShownBytes = 100;
+
+std::string Shown(std::string_view s) {
+  if (s.size() <= kMaxShownBytes) return std::string(s);
+  return StrCat(s.substr(0, kMaxShownBytes), "...(", s.size(), " bytes)");
+}
+
 std::string SeriesString(std::span<const LabelView> labels) {
   std::string s = "{";
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) s.append(", ");
-    StrAppend(&s, labels[i].name, "=\"", labels[i].value, "\"");
+    StrAppend(&s, Shown(labels[i].name), "=\"", Shown(labels[i].value), "\"");
   }
   s.push_back('}');
   return s;
+}
+
+// What the engine accepts but a remote-write series must not be. (Empty
+// and repeated names, and unsorted labels, are the engine's to handle.)
+Status CheckSeries(std::span<const LabelView> labels) {
+  bool named = false;
+  for (const LabelView& l : labels) {
+    if (l.name == "__name__" && !l.value.empty()) named = true;
+    if (l.name.size() > kMaxLabelNameBytes) {
+      return absl::InvalidArgumentError(StrCat("label name of ", l.name.size(),
+                                               " bytes is longer than the limit of ",
+                                               kMaxLabelNameBytes));
+    }
+    if (l.value.size() > kMaxLabelValueBytes) {
+      return absl::InvalidArgumentError(StrCat("label ", Shown(l.name), " has a value of ",
+                                               l.value.size(), " bytes, over the limit of ",
+                                               kMaxLabelValueBytes));
+    }
+  }
+  if (!named) return absl::InvalidArgumentError("no metric name (__name__ label)");
+  return absl::OkStatus();
 }
 
 // The HTTP status for a DB error that is not about the request's data:
@@ -74,25 +109,36 @@ void Api::RemoteWrite(Call& c) {
     histograms += s.num_histograms;
     if (s.samples.empty()) continue;
     samples += s.samples.size();
+    // Bad data refuses the sample (400 at the end, the good samples kept);
+    // anything else fails the request with a status Prometheus retries.
+    auto refuse = [&](const Status& st, size_t n) {
+      refused += n;
+      if (first_error.ok()) {
+        first_error = absl::InvalidArgumentError(
+            StrCat("series ", SeriesString(labels), ": ", FromAbsl(st.message())));
+      }
+    };
+    if (Status st = CheckSeries(labels); !st.ok()) {
+      refuse(st, s.samples.size());
+      continue;
+    }
     StatusOr<SeriesRef> ref = app->Append(labels, s.samples[0].timestamp_ms, s.samples[0].value);
     if (!ref.ok()) {
       if (ref.status().code() != absl::StatusCode::kInvalidArgument) {
         app->Rollback();
         return Text(c.res, RetryableStatus(ref.status()), FromAbsl(ref.status().message()));
       }
-      refused += s.samples.size();
-      if (first_error.ok()) {
-        first_error = absl::InvalidArgumentError(
-            StrCat("series ", SeriesString(labels), ": ", FromAbsl(ref.status().message())));
-      }
+      refuse(ref.status(), s.samples.size());
       continue;
     }
     for (size_t i = 1; i < s.samples.size(); ++i) {
       Status st = app->Append(*ref, s.samples[i].timestamp_ms, s.samples[i].value);
-      if (!st.ok()) {
+      if (st.ok()) continue;
+      if (st.code() != absl::StatusCode::kInvalidArgument) {
         app->Rollback();
         return Text(c.res, RetryableStatus(st), FromAbsl(st.message()));
       }
+      refuse(st, 1);
     }
   }
   const Status commit = app->Commit();

@@ -168,6 +168,7 @@ int RunServe(const std::vector<std::string>& args) {
   std::string wal_fsync = "interval";
   std::string lookback = "5m";
   std::string query_timeout = "2m";
+  std::string query_compat = "3";
   int64_t max_samples = 50'000'000;
   int64_t max_body_bytes = 32 << 20;
   bool enable_admin = false;
@@ -193,6 +194,9 @@ int RunServe(const std::vector<std::string>& args) {
   flags.String("query.lookback-delta", &lookback,
                "how far back an instant selector looks for a sample");
   flags.String("query.timeout", &query_timeout, "maximum time a query may take");
+  flags.String("query.compat", &query_compat,
+               "PromQL dialect: 3 (Prometheus 3: left-open range and lookback windows, regex . "
+               "matches newlines) or 2 (Prometheus 2.x: windows closed at both ends)");
   flags.Int("query.max-samples", &max_samples,
             "maximum samples a query (or a remote read) may load into memory");
   flags.Int("web.max-body-bytes", &max_body_bytes,
@@ -272,6 +276,14 @@ int RunServe(const std::vector<std::string>& args) {
     if (!d.ok()) return usage(d.status());
     engine_options.timeout_ms = *d;
     engine_options.max_samples = max_samples;
+    if (query_compat == "3") {
+      engine_options.compat = query::Compat::kPrometheus3;
+    } else if (query_compat == "2") {
+      engine_options.compat = query::Compat::kPrometheus2;
+    } else {
+      return usage(absl::InvalidArgumentError(
+          StrCat("--query.compat: \"", query_compat, "\" is not 2 or 3")));
+    }
     d = DurationFlag("self-scrape.interval", self_scrape);
     if (!d.ok()) return usage(d.status());
     scrape_ms = *d;
@@ -314,6 +326,7 @@ int RunServe(const std::vector<std::string>& args) {
                        {"wal.fsync", wal_fsync},
                        {"query.lookback-delta", lookback},
                        {"query.timeout", query_timeout},
+                       {"query.compat", query_compat},
                        {"query.max-samples", StrCat(max_samples)},
                        {"web.max-body-bytes", StrCat(max_body_bytes)},
                        {"web.enable-admin-api", enable_admin ? "true" : "false"},

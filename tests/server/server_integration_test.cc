@@ -2,8 +2,12 @@
 // Prometheus, Grafana and promtool do (STYLE.md §2 "Whole system").
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "base/json.h"
 #include "compression/crc32c.h"
@@ -133,6 +137,118 @@ TEST_F(ServerTest, RemoteWriteAnswersWithPrometheusStatusCodes) {
   EXPECT_NE(r.body.find("good2"), std::string::npos) << r.body;
   // GET is not a write.
   EXPECT_EQ(server_->Get("/api/v1/write").status, 405);
+}
+
+// Each kind of bad remote-write input gets a 4xx with a message, the
+// server stays up, and what was acknowledged before is all still there.
+TEST_F(ServerTest, BadRemoteWriteInputIsRefusedWithAMessageAndLosesNothing) {
+  ASSERT_EQ(server_->Write({Series("kept", "x", kT0, 100)}).status, 204);
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf"}};
+  auto body = [](const std::vector<TestSeries>& series) {
+    std::vector<loadgen::EncodeSeries> enc;
+    for (const TestSeries& s : series) enc.push_back({s.labels, s.samples});
+    std::string proto, out;
+    loadgen::AppendWriteRequest(enc, &proto);
+    loadgen::SnappyCompress(proto, &out);
+    return out;
+  };
+  auto expect_400 = [&](const std::string& what, const loadgen::HttpResponse& r,
+                        const std::string& message) {
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+    EXPECT_NE(r.body.find(message), std::string::npos) << what << ": " << r.body;
+    EXPECT_LT(r.body.size(), 2000u) << what << ": the message quotes too much";
+  };
+  const std::string good = body({Series("other", "x", kT0, 10)});
+  expect_400("truncated snappy",
+             server_->Post("/api/v1/write", good.substr(0, good.size() / 2), headers), "snappy");
+  std::string garbage;
+  loadgen::SnappyCompress(std::string("\x0a\xff\xff\xff\xff\x0f garbage protobuf"), &garbage);
+  expect_400("garbage protobuf", server_->Post("/api/v1/write", garbage, headers), "offset");
+
+  TestSeries dup = Series("dup", "x", kT0, 1);
+  dup.labels.push_back({"job", "y"});
+  expect_400("duplicated label", server_->Write({dup}), "appears twice");
+  TestSeries empty_name = Series("empty_name", "x", kT0, 1);
+  empty_name.labels.insert(empty_name.labels.begin(), {"", "v"});
+  expect_400("empty label name", server_->Write({empty_name}), "empty name");
+  TestSeries nameless = Series("nameless", "x", kT0, 1);
+  nameless.labels.erase(nameless.labels.begin());
+  expect_400("missing __name__", server_->Write({nameless}), "no metric name");
+  TestSeries huge = Series("huge", "x", kT0, 1);
+  huge.labels.push_back({"zz", std::string(100000, 'v')});
+  expect_400("huge label value", server_->Write({huge}), "over the limit");
+  // Unsorted labels are sorted, as Prometheus' own TSDB would store them.
+  TestSeries unsorted = Series("unsorted", "x", kT0, 1);
+  std::reverse(unsorted.labels.begin(), unsorted.labels.end());
+  EXPECT_EQ(server_->Write({unsorted}).status, 204);
+  // A bad sample in the middle of a series refuses that sample only.
+  TestSeries late = Series("partly", "x", kT0, 3);
+  late.samples.insert(late.samples.begin() + 2, {kT0 - 60000, 9});
+  expect_400("out-of-order sample inside a series", server_->Write({late}), "out of order");
+
+  EXPECT_TRUE(server_->process().Running());
+  const std::string at = std::to_string(kT0 / 1000 + 1500);
+  auto r = server_->Get("/api/v1/query?query=" + Q("count_over_time(kept[30m])") + "&time=" + at);
+  EXPECT_NE(r.body.find("\"100\""), std::string::npos) << r.body;
+  r = server_->Get("/api/v1/query?query=" + Q("count_over_time(partly[30m])") + "&time=" + at);
+  EXPECT_NE(r.body.find("\"3\""), std::string::npos) << r.body;
+  for (const char* refused : {"dup", "empty_name", "huge"}) {
+    r = server_->Get("/api/v1/series?match[]=" + std::string(refused));
+    EXPECT_EQ(r.body.find(refused), std::string::npos) << r.body;
+  }
+  r = server_->Get("/api/v1/series?match[]=unsorted");
+  EXPECT_NE(r.body.find("\"__name__\":\"unsorted\""), std::string::npos) << r.body;
+}
+
+// SIGKILL in the middle of ingest: after a restart every sample that got a
+// 2xx is there.
+TEST(ServerCrashTest, SigkillMidIngestKeepsEveryAcknowledgedSample) {
+  TempDir dir("strata_server_crash");
+  const std::string data = dir.path() + "/data";
+  std::vector<int> acknowledged;
+  {
+    auto server = StrataServer::Start(data, {"--self-scrape.interval=0", "--wal.fsync=never"});
+    ASSERT_NE(server, nullptr);
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      for (int i = 0; !stop.load(); ++i) {
+        loadgen::HttpClient client("127.0.0.1", server->port());
+        std::vector<loadgen::EncodeSeries> enc;
+        TestSeries s = Series("crash", "j" + std::to_string(i), kT0, 100);
+        enc.push_back({s.labels, s.samples});
+        std::string proto, out;
+        loadgen::AppendWriteRequest(enc, &proto);
+        loadgen::SnappyCompress(proto, &out);
+        auto r = client.Request(
+            "POST", "/api/v1/write", out,
+            {{"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf"}});
+        if (!r.ok()) break;  // the server is gone
+        if (r->status / 100 == 2) acknowledged.push_back(i);
+      }
+    });
+    absl::SleepFor(absl::Milliseconds(1500));
+    const int status = server->process().Stop(SIGKILL, absl::Seconds(5));
+    EXPECT_TRUE(WIFSIGNALED(status)) << status;
+    stop = true;
+    writer.join();
+  }
+  ASSERT_GT(acknowledged.size(), 10u);
+  auto server = StrataServer::Start(data, {"--self-scrape.interval=0"});
+  ASSERT_NE(server, nullptr);
+  const std::string at = std::to_string(kT0 / 1000 + 1500);
+  auto r = server->Get("/api/v1/query?query=" + Q("count_over_time(crash[30m])") + "&time=" + at);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::set<std::string> complete;
+  const JsonValue v = Json(r);
+  for (const JsonValue& s : v.Find("data")->Find("result")->array()) {
+    if (s.Find("value")->array()[1].string_value() == "100") {
+      complete.insert(s.Find("metric")->Find("job")->string_value());
+    }
+  }
+  for (int i : acknowledged) {
+    EXPECT_TRUE(complete.contains("j" + std::to_string(i))) << "acknowledged request " << i;
+  }
 }
 
 TEST(ServerLimitsTest, TooLargeBodiesGet413) {
@@ -344,15 +460,19 @@ TEST(ServerCliTest, HelpDocumentsEveryFlag) {
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag :
        {"--listen", "--storage.path", "--retention.time", "--retention.size", "--wal.fsync",
-        "--query.lookback-delta", "--query.timeout", "--query.max-samples", "--web.max-body-bytes",
-        "--web.enable-admin-api", "--self-scrape.interval", "--log.level", "--log.format",
-        "--storage.ooo-window"}) {
+        "--query.lookback-delta", "--query.timeout", "--query.compat", "--query.max-samples",
+        "--web.max-body-bytes", "--web.enable-admin-api", "--self-scrape.interval", "--log.level",
+        "--log.format", "--storage.ooo-window"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
   }
   const auto bad =
       strata::testing::RunCommand(std::string(STRATA_BINARY) + " serve --wal.fsync=sometimes 2>&1");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("--wal.fsync"), std::string::npos) << bad.output;
+  const auto compat =
+      strata::testing::RunCommand(std::string(STRATA_BINARY) + " serve --query.compat=4 2>&1");
+  EXPECT_EQ(compat.exit_code, 2);
+  EXPECT_NE(compat.output.find("--query.compat"), std::string::npos) << compat.output;
 }
 
 }  // namespace
