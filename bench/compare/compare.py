@@ -12,14 +12,19 @@ and measures:
   queries       median latency of dashboard/alert queries (instant + range)
   agreement     whether each peer's query results equal Prometheus'
 
-Peers: Prometheus 2.42 (--web.enable-remote-write-receiver) and
-VictoriaMetrics 1.79; Strata joins when `strata serve` exists (issue #7).
+Peers: Strata (`strata serve --query.compat=2`, so that its answers are
+comparable with the reference), Prometheus 2.42
+(--web.enable-remote-write-receiver) and VictoriaMetrics 1.79. Results
+agree when both have the same series and every value is within 1e-9
+relative (NaN equal to NaN).
 
 Usage: bench/compare/compare.py --size small|medium|high-cardinality
-           [--peers prometheus,victoria-metrics] [--markdown FILE]
+           [--peers strata,prometheus,victoria-metrics] [--no-jitter]
+           [--markdown FILE]
 """
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -35,11 +40,12 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOADGEN = os.path.join(ROOT, "build", "bin", "strata-loadgen")
+STRATA = os.path.join(ROOT, "build", "bin", "strata")
 
 SIZES = {
     # hosts, series per host (0 = all ~600), span seconds
     "small": (2, 0, 3600),
-    "medium": (170, 0, 6 * 3600),  # >= 100 k active series, >= 50 M samples
+    "medium": (170, 0, 4 * 3600),  # >= 100 k active series, >= 50 M samples
     "high-cardinality": (1700, 0, 2 * 3600),  # >= 1 M active series
 }
 
@@ -109,7 +115,12 @@ class Peer:
         self.port = free_port()
         self.data = os.path.join(work, name)
         os.makedirs(self.data)
-        if name == "prometheus":
+        if name == "strata":
+            self.argv = [STRATA, "serve", f"--listen=127.0.0.1:{self.port}",
+                         f"--storage.path={self.data}", "--self-scrape.interval=0",
+                         "--query.compat=2", "--retention.time=0", "--log.level=warn"]
+            self.ready = "/-/ready"
+        elif name == "prometheus":
             cfg = os.path.join(work, "prometheus.yml")
             with open(cfg, "w") as f:
                 f.write("global:\n  scrape_interval: 1h\n")
@@ -137,9 +148,9 @@ class Peer:
             http_get(self.url("/internal/force_flush"))
             time.sleep(2)
             return "/internal/force_flush, then 2 s"
-        # Prometheus cuts blocks from the head by itself once it spans more
-        # than 3 h; what remains is in the WAL and chunks_head. Stop it to
-        # close the WAL cleanly.
+        # Prometheus and Strata cut blocks from the head by themselves once
+        # it spans more than 3 h; what remains is in the WAL and
+        # chunks_head. Stop them to close the WAL cleanly.
         return "its own head compaction (head > 1.5 x 2 h), measured after a clean stop"
 
     def query(self, q, t=None, start=None, end=None, step=None):
@@ -163,18 +174,44 @@ class Peer:
 
 
 def normalise(result):
-    """Comparable form of a query result: {labels: [(t, value)]} rounded."""
+    """Comparable form of a query result: {labels: [(t, value)]}."""
     out = {}
     data = result.get("data", {})
+    if data.get("resultType") == "scalar":
+        t, v = data["result"]
+        return {(): [(round(float(t), 3), float(v))]}
     for series in data.get("result", []):
         key = tuple(sorted(series.get("metric", {}).items()))
         values = series.get("values") or [series.get("value")]
-        out[key] = [(round(float(t), 3), round(float(v), 6)) for t, v in values if v is not None]
+        out[key] = [(round(float(t), 3), float(v)) for t, v in values if v is not None]
     return out
 
 
-def run(size, peers, markdown):
+def values_agree(a, b, rel=1e-9):
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if a == b:
+        return True
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def results_agree(got, want):
+    """Same series, same timestamps, values within 1e-9 relative."""
+    if got.keys() != want.keys():
+        return False
+    for key, points in want.items():
+        other = got[key]
+        if len(other) != len(points):
+            return False
+        for (t1, v1), (t2, v2) in zip(other, points):
+            if t1 != t2 or not values_agree(v1, v2):
+                return False
+    return True
+
+
+def run(size, peers, markdown, jitter):
     hosts, per_host, span = SIZES[size]
+    load = os.getloadavg()
     now = int(time.time())
     start_ms = (now - span) // 15 * 15 * 1000
     work = tempfile.mkdtemp(prefix="strata-compare-")
@@ -186,7 +223,8 @@ def run(size, peers, markdown):
             cpu0 = proc_cpu_seconds(peer.proc.pid)
             cmd = [LOADGEN, f"--target=127.0.0.1:{peer.port}", f"--hosts={hosts}",
                    f"--series-per-host={per_host}", f"--span-s={span}", f"--start={start_ms}",
-                   "--connections=4", "--samples-per-request=5000"]
+                   "--connections=4", "--samples-per-request=5000",
+                   "--jitter" if jitter else "--no-jitter"]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode != 0:
                 raise SystemExit(f"loadgen against {name} failed:\n{out.stdout}\n{out.stderr}")
@@ -224,7 +262,10 @@ def run(size, peers, markdown):
     lines = [f"### Side-by-side, size `{size}` ({time.strftime('%Y-%m-%d', time.gmtime())})", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-             f"command: `bench/compare/compare.py --size {size}`", "",
+             f"load average before the run {load[0]:.1f}; scrape timestamps "
+             f"{'with 0-5 ms jitter' if jitter else 'exactly on the interval'}; "
+             f"command: `bench/compare/compare.py --size {size}"
+             f"{'' if jitter else ' --no-jitter'}`", "",
              "| | " + " | ".join(r["peer"] for r in rows) + " |",
              "|---|" + "---|" * len(rows)]
 
@@ -241,9 +282,14 @@ def run(size, peers, markdown):
     for i, q in enumerate(QUERIES):
         row(f"`{q}` instant / range", lambda r, i=i: f"{r['latencies'][i][0] * 1e3:.1f} / "
                                                        f"{r['latencies'][i][1] * 1e3:.1f} ms")
+    def agreeing(r):
+        got = answers[r["peer"]]
+        n = sum(results_agree(got[q][0], reference[q][0]) and
+                results_agree(got[q][1], reference[q][1]) for q in QUERIES)
+        return f"{n}/{len(QUERIES)} queries"
     if reference:
-        row("results equal Prometheus'", lambda r: "reference" if r["peer"] == "prometheus" else
-            f"{sum(answers[r['peer']][q] == reference[q] for q in QUERIES)}/{len(QUERIES)} queries")
+        row("results equal Prometheus' (instant and range)",
+            lambda r: "reference" if r["peer"] == "prometheus" else agreeing(r))
     lines.append("")
     lines.append("How each was flushed: " + "; ".join(f"{r['peer']}: {r['how']}" for r in rows) + ".")
     text = "\n".join(lines) + "\n"
@@ -256,12 +302,16 @@ def run(size, peers, markdown):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--size", choices=SIZES, default="small")
-    ap.add_argument("--peers", default="prometheus,victoria-metrics")
+    ap.add_argument("--peers", default="strata,prometheus,victoria-metrics")
+    ap.add_argument("--jitter", action=argparse.BooleanOptionalAction, default=True,
+                    help="scrape timestamps jitter by a few ms (Prometheus snaps most away)")
     ap.add_argument("--markdown", help="append the table to this file")
     args = ap.parse_args()
     if not os.path.exists(LOADGEN):
         raise SystemExit(f"{LOADGEN} missing: build first (scripts/test.sh or cmake --build build)")
-    run(args.size, args.peers.split(","), args.markdown)
+    if "strata" in args.peers.split(",") and not os.path.exists(STRATA):
+        raise SystemExit(f"{STRATA} missing: build first")
+    run(args.size, args.peers.split(","), args.markdown, args.jitter)
 
 
 if __name__ == "__main__":

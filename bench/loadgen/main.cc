@@ -48,6 +48,7 @@ struct Options {
   int64_t connections = 4;
   int64_t samples_per_request = 5000;
   bool pre_encode = true;
+  bool jitter = true;  // scrape timestamps drift off the schedule (tools/workload.h)
   int64_t seed = 1;
 };
 
@@ -121,9 +122,10 @@ std::vector<Shard> BuildShards(const Options& o) {
       Shard& shard =
           shards[std::hash<uint64_t>{}(series_id * 0x9e3779b97f4a7c15ull) % shards.size()];
       std::uniform_real_distribution<double> u(0, 1);
-      shard.series.push_back(Series{
-          spec.labels, spec.labels, -1, u(rng),
-          workload::SeriesGenerator(spec.shape, spec.scale, rng(), o.start_ms, o.interval_ms)});
+      shard.series.push_back(
+          Series{spec.labels, spec.labels, -1, u(rng),
+                 workload::SeriesGenerator(spec.shape, spec.scale, rng(), o.start_ms, o.interval_ms,
+                                           o.jitter)});
     }
   }
   return shards;
@@ -169,6 +171,8 @@ int Run(const std::vector<std::string>& args) {
   flags.Int("connections", &o.connections, "concurrent connections (shards)");
   flags.Int("samples-per-request", &o.samples_per_request, "samples per remote-write request");
   flags.Bool("pre-encode", &o.pre_encode, "encode every body before sending");
+  flags.Bool("jitter", &o.jitter,
+             "scrape timestamps jitter by a few ms (--no-jitter: exactly on the interval)");
   flags.Int("seed", &o.seed, "random seed");
   auto rest = flags.Parse(args);
   if (!rest.ok() || !rest->empty()) {
