@@ -15,9 +15,19 @@ namespace strata::query {
 Engine::Engine(const EngineOptions& options) : options_(options) {}
 Engine::~Engine() = default;
 
-StatusOr<Result> Engine::Instant(DB& db, std::string_view query, int64_t time_ms) const {
+EngineOptions Engine::OptionsFor(const QueryOptions& limits) const {
+  EngineOptions o = options_;
+  if (limits.timeout_ms > 0 && (o.timeout_ms <= 0 || limits.timeout_ms < o.timeout_ms)) {
+    o.timeout_ms = limits.timeout_ms;
+  }
+  return o;
+}
+
+StatusOr<Result> Engine::Instant(DB& db, std::string_view query, int64_t time_ms,
+                                 const QueryOptions& limits) const {
   STRATA_ASSIGN_OR_RETURN(ExprPtr expr, ParseExpr(query));
-  internal::Context ctx(db, options_, time_ms, time_ms);
+  const EngineOptions options = OptionsFor(limits);
+  internal::Context ctx(db, options, time_ms, time_ms);
   internal::Evaluator ev(ctx);
   const internal::Grid grid{time_ms, time_ms, 1};
   STRATA_ASSIGN_OR_RETURN(internal::Value value, ev.Eval(*expr, grid));
@@ -53,7 +63,7 @@ StatusOr<Result> Engine::Instant(DB& db, std::string_view query, int64_t time_ms
 }
 
 StatusOr<Result> Engine::Range(DB& db, std::string_view query, int64_t start_ms, int64_t end_ms,
-                               int64_t step_ms) const {
+                               int64_t step_ms, const QueryOptions& limits) const {
   if (step_ms <= 0) {
     return absl::InvalidArgumentError(
         "zero or negative query resolution step widths are not accepted. Try a positive "
@@ -76,7 +86,8 @@ StatusOr<Result> Engine::Range(DB& db, std::string_view query, int64_t start_ms,
         "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
         DocumentedTypeName(type)));
   }
-  internal::Context ctx(db, options_, start_ms, end_ms);
+  const EngineOptions options = OptionsFor(limits);
+  internal::Context ctx(db, options, start_ms, end_ms);
   internal::Evaluator ev(ctx);
   const internal::Grid grid{start_ms, end_ms, step_ms};
   STRATA_ASSIGN_OR_RETURN(internal::Value value, ev.Eval(*expr, grid));

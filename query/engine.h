@@ -58,6 +58,12 @@ struct EngineOptions {
   int threads = 0;
 };
 
+// Limits of one query, tighter than the engine's (the HTTP API's `timeout`
+// parameter). Intentionally copyable.
+struct QueryOptions {
+  int64_t timeout_ms = 0;  // 0: the engine's; otherwise the smaller of the two
+};
+
 // One point of a series. Intentionally copyable.
 struct Point {
   int64_t t;  // milliseconds
@@ -101,7 +107,8 @@ class Engine {
   ~Engine();
 
   // Evaluates `query` at `time_ms`. Errors: see the file comment.
-  [[nodiscard]] StatusOr<Result> Instant(DB& db, std::string_view query, int64_t time_ms) const;
+  [[nodiscard]] StatusOr<Result> Instant(DB& db, std::string_view query, int64_t time_ms,
+                                         const QueryOptions& limits = {}) const;
   // Evaluates `query` at start, start+step, ..., <= end. The result is
   // always a matrix (a scalar query gives one series without labels).
   // Errors as Instant, plus InvalidArgument for step <= 0, end < start, or
@@ -109,11 +116,14 @@ class Engine {
   // 11,000 points per timeseries. Try decreasing the query resolution
   // (?step=XX)").
   [[nodiscard]] StatusOr<Result> Range(DB& db, std::string_view query, int64_t start_ms,
-                                       int64_t end_ms, int64_t step_ms) const;
+                                       int64_t end_ms, int64_t step_ms,
+                                       const QueryOptions& limits = {}) const;
 
   const EngineOptions& options() const { return options_; }
 
  private:
+  EngineOptions OptionsFor(const QueryOptions& limits) const;
+
   const EngineOptions options_;
 };
 

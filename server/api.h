@@ -42,14 +42,15 @@ class QueryEvaluator {
  public:
   virtual ~QueryEvaluator() = default;
   [[nodiscard]] virtual StatusOr<query::Result> Instant(DB& db, std::string_view query,
-                                                        int64_t time_ms) = 0;
+                                                        int64_t time_ms,
+                                                        const query::QueryOptions& limits) = 0;
   [[nodiscard]] virtual StatusOr<query::Result> Range(DB& db, std::string_view query,
                                                       int64_t start_ms, int64_t end_ms,
-                                                      int64_t step_ms) = 0;
+                                                      int64_t step_ms,
+                                                      const query::QueryOptions& limits) = 0;
 };
 
-// query::Engine behind QueryEvaluator; answers Unimplemented if this
-// build has no evaluator yet.
+// query::Engine behind QueryEvaluator.
 std::unique_ptr<QueryEvaluator> NewEngineEvaluator(const query::EngineOptions& options);
 
 struct ApiOptions {

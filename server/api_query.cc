@@ -81,16 +81,19 @@ void RespondQueryError(HttpResponse* res, const Status& st) {
   RespondStatus(res, st);
 }
 
-// Checks the optional `timeout` parameter as Prometheus does.
-Status CheckTimeout(const HttpParams& params) {
+// The optional `timeout` parameter, which shortens --query.timeout for
+// this query (Prometheus applies it as a context deadline).
+StatusOr<query::QueryOptions> QueryLimits(const HttpParams& params) {
+  query::QueryOptions limits;
   const std::string_view v = params.Get("timeout");
-  if (v.empty()) return absl::OkStatus();
+  if (v.empty()) return limits;
   StatusOr<int64_t> d = ParseApiDuration(v);
   if (!d.ok()) {
     return absl::InvalidArgumentError(
         StrCat("invalid parameter \"timeout\": ", FromAbsl(d.status().message())));
   }
-  return absl::OkStatus();
+  limits.timeout_ms = std::max<int64_t>(*d, 1);
+  return limits;
 }
 
 // The `limit` parameter: 0 (no limit) when absent.
@@ -157,13 +160,14 @@ void MergeSorted(std::vector<std::string>* into, std::vector<std::string> more) 
 }  // namespace
 
 void Api::Query(Call& c) {
-  Status st = CheckTimeout(c.params);
-  StatusOr<int64_t> t = st.ok() ? internal::TimeParam(c.params, "time", NowMs()) : st;
+  StatusOr<query::QueryOptions> limits = QueryLimits(c.params);
+  if (!limits.ok()) return RespondStatus(c.res, limits.status());
+  StatusOr<int64_t> t = internal::TimeParam(c.params, "time", NowMs());
   if (!t.ok()) return RespondStatus(c.res, t.status());
   if (evaluator_ == nullptr) {
     return RespondError(c.res, "execution", "this server was started without a query engine");
   }
-  StatusOr<query::Result> r = evaluator_->Instant(*c.db, c.params.Get("query"), *t);
+  StatusOr<query::Result> r = evaluator_->Instant(*c.db, c.params.Get("query"), *t, *limits);
   if (!r.ok()) return RespondQueryError(c.res, r.status());
   std::string data;
   AppendResultJson(&data, *r);
@@ -212,12 +216,13 @@ void Api::QueryRange(Call& c) {
                         "exceeded maximum resolution of 11,000 points per timeseries. Try "
                         "decreasing the query resolution (?step=XX)");
   }
-  Status st = CheckTimeout(c.params);
-  if (!st.ok()) return RespondStatus(c.res, st);
+  StatusOr<query::QueryOptions> limits = QueryLimits(c.params);
+  if (!limits.ok()) return RespondStatus(c.res, limits.status());
   if (evaluator_ == nullptr) {
     return RespondError(c.res, "execution", "this server was started without a query engine");
   }
-  StatusOr<query::Result> r = evaluator_->Range(*c.db, c.params.Get("query"), start, end, step);
+  StatusOr<query::Result> r =
+      evaluator_->Range(*c.db, c.params.Get("query"), start, end, step, *limits);
   if (!r.ok()) return RespondQueryError(c.res, r.status());
   r->type = query::Result::Type::kMatrix;
   std::string data;

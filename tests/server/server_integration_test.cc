@@ -299,6 +299,25 @@ TEST_F(ServerTest, ApiErrorsHavePrometheusShapes) {
   EXPECT_NE(r.body.find("admin APIs disabled"), std::string::npos);
 }
 
+TEST_F(ServerTest, TimeoutParameterShortensTheQueryTimeout) {
+  std::vector<TestSeries> series;
+  for (int i = 0; i < 20; ++i) series.push_back(Series("slow", "j" + std::to_string(i), kT0, 960));
+  ASSERT_EQ(server_->Write(series).status, 204);
+  // 4 h of 1 s steps, each a 1 h subquery at 1 s: far more than 50 ms of work.
+  const std::string q = "/api/v1/query_range?query=" + Q("sum(max_over_time(slow[1h:1s]))") +
+                        "&start=" + std::to_string(kT0 / 1000) +
+                        "&end=" + std::to_string(kT0 / 1000 + 4 * 3600) + "&step=2";
+  const absl::Time t0 = absl::Now();
+  auto r = server_->Get(q + "&timeout=50ms");
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+  EXPECT_EQ(r.status, 503) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("\"errorType\":\"timeout\""), std::string::npos) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("timeout 50ms"), std::string::npos) << r.body.substr(0, 300);
+  r = server_->Get("/api/v1/query?query=up&timeout=soon");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find(R"(invalid parameter \"timeout\")"), std::string::npos) << r.body;
+}
+
 TEST_F(ServerTest, StatusEndpointsAnswerWhatGrafanaReads) {
   auto r = server_->Get("/api/v1/status/buildinfo");
   ASSERT_EQ(r.status, 200);
