@@ -127,4 +127,47 @@ uint64_t Block::size_bytes() const {
   return index_bytes_ + chunk_bytes_ + meta_bytes_.load() + tombstones_bytes_.load();
 }
 
+namespace {
+
+Status LinkOrCopy(Env& env, const std::string& from, const std::string& to) {
+  if (env.Link(from, to).ok()) return absl::OkStatus();
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> src, env.MapFile(from));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> dst, env.NewWritableFile(to));
+  const std::string_view data = src->data();
+  constexpr size_t kPiece = 1 << 20;
+  for (size_t off = 0; off < data.size(); off += kPiece) {
+    STRATA_RETURN_IF_ERROR(dst->Append(data.substr(off, kPiece)));
+  }
+  STRATA_RETURN_IF_ERROR(dst->Sync());
+  return dst->Close();
+}
+
+}  // namespace
+
+Status CloneBlock(Env& env, const std::string& from, const std::string& to_dir,
+                  const std::string& name) {
+  const std::string tmp = JoinPath(to_dir, StrCat(name, kTmpForCreationSuffix));
+  STRATA_RETURN_IF_ERROR(env.RemoveAll(tmp));
+  const std::string tmp_chunks = JoinPath(tmp, kBlockChunksDir);
+  STRATA_RETURN_IF_ERROR(env.CreateDirs(tmp_chunks));
+  Status s = [&]() -> Status {
+    for (std::string_view f : {kBlockMetaFile, kBlockIndexFile, kBlockTombstonesFile}) {
+      const std::string src = JoinPath(from, f);
+      if (!env.FileExists(src)) continue;
+      STRATA_RETURN_IF_ERROR(LinkOrCopy(env, src, JoinPath(tmp, f)));
+    }
+    const std::string from_chunks = JoinPath(from, kBlockChunksDir);
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> segs, env.GetChildren(from_chunks));
+    for (const std::string& seg : segs) {
+      STRATA_RETURN_IF_ERROR(
+          LinkOrCopy(env, JoinPath(from_chunks, seg), JoinPath(tmp_chunks, seg)));
+    }
+    STRATA_RETURN_IF_ERROR(env.SyncDir(tmp_chunks));
+    STRATA_RETURN_IF_ERROR(env.SyncDir(tmp));
+    return env.Rename(tmp, JoinPath(to_dir, name));
+  }();
+  if (!s.ok()) env.RemoveAll(tmp).IgnoreError();  // the first error is the one to report
+  return s;
+}
+
 }  // namespace strata::engine

@@ -104,6 +104,15 @@ class Block {
   std::atomic<uint64_t> tombstones_bytes_{0};
 };
 
+// Puts a copy of the block directory `from` at `<to_dir>/<name>`, for
+// snapshots, exports and imports. Block files never change in place (the
+// tombstones and meta.json are replaced by rename), so they are hard-linked;
+// where linking fails (another file system) they are copied. The copy is
+// made in `<name>.tmp-for-creation` and renamed, so a crash never leaves
+// half a block. Errors name the file.
+[[nodiscard]] Status CloneBlock(Env& env, const std::string& from, const std::string& to_dir,
+                                const std::string& name);
+
 }  // namespace strata::engine
 
 #endif  // STRATA_ENGINE_BLOCK_H_

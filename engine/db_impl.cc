@@ -358,19 +358,7 @@ Status DBImpl::Snapshot(const std::string& dir, bool with_head) {
   MutexLock compact(&compact_mu_);
   STRATA_RETURN_IF_ERROR(env_.CreateDirs(dir));
   for (const auto& b : blocks()) {
-    const std::string to = JoinPath(dir, b->meta().ulid.ToString());
-    const std::string to_chunks = JoinPath(to, kBlockChunksDir);
-    STRATA_RETURN_IF_ERROR(env_.CreateDirs(to_chunks));
-    for (std::string_view f : {kBlockMetaFile, kBlockIndexFile, kBlockTombstonesFile}) {
-      const std::string from = JoinPath(b->dir(), f);
-      if (!env_.FileExists(from)) continue;
-      STRATA_RETURN_IF_ERROR(env_.Link(from, JoinPath(to, f)));
-    }
-    const std::string from_chunks = JoinPath(b->dir(), kBlockChunksDir);
-    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> segs, env_.GetChildren(from_chunks));
-    for (const std::string& seg : segs) {
-      STRATA_RETURN_IF_ERROR(env_.Link(JoinPath(from_chunks, seg), JoinPath(to_chunks, seg)));
-    }
+    STRATA_RETURN_IF_ERROR(CloneBlock(env_, b->dir(), dir, b->meta().ulid.ToString()));
   }
   if (with_head && head_->max_time_ms() != INT64_MIN) {
     STRATA_RETURN_IF_ERROR(

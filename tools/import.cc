@@ -36,6 +36,7 @@
 #include "base/json.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "engine/block.h"
 #include "engine/block_meta.h"
 #include "engine/block_writer.h"
 #include "engine/compaction_plan.h"
@@ -479,48 +480,6 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
 
 // Links `from` to `to`, or copies it if linking fails (another file
 // system, or one without hard links).
-Status LinkOrCopy(Env& env, const std::string& from, const std::string& to) {
-  if (env.Link(from, to).ok()) return Status();
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> src, env.MapFile(from));
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> dst, env.NewWritableFile(to));
-  const std::string_view data = src->data();
-  constexpr size_t kPiece = 1 << 20;
-  for (size_t off = 0; off < data.size(); off += kPiece) {
-    STRATA_RETURN_IF_ERROR(dst->Append(data.substr(off, kPiece)));
-  }
-  STRATA_RETURN_IF_ERROR(dst->Sync());
-  return dst->Close();
-}
-
-// Copies block directory `from` into `<out_dir>/<ulid>` by way of a
-// `.tmp-for-creation` directory and a rename.
-Status CopyBlock(Env& env, const std::string& from, const std::string& out_dir,
-                 const std::string& name) {
-  const std::string tmp = JoinPath(out_dir, StrCat(name, engine::kTmpForCreationSuffix));
-  STRATA_RETURN_IF_ERROR(env.RemoveAll(tmp));
-  const std::string tmp_chunks = JoinPath(tmp, engine::kBlockChunksDir);
-  STRATA_RETURN_IF_ERROR(env.CreateDirs(tmp_chunks));
-  Status s = [&]() -> Status {
-    for (std::string_view f :
-         {engine::kBlockMetaFile, engine::kBlockIndexFile, engine::kBlockTombstonesFile}) {
-      const std::string src = JoinPath(from, f);
-      if (!env.FileExists(src)) continue;
-      STRATA_RETURN_IF_ERROR(LinkOrCopy(env, src, JoinPath(tmp, f)));
-    }
-    const std::string from_chunks = JoinPath(from, engine::kBlockChunksDir);
-    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> segs, env.GetChildren(from_chunks));
-    for (const std::string& seg : segs) {
-      STRATA_RETURN_IF_ERROR(
-          LinkOrCopy(env, JoinPath(from_chunks, seg), JoinPath(tmp_chunks, seg)));
-    }
-    STRATA_RETURN_IF_ERROR(env.SyncDir(tmp_chunks));
-    STRATA_RETURN_IF_ERROR(env.SyncDir(tmp));
-    return env.Rename(tmp, JoinPath(out_dir, name));
-  }();
-  if (!s.ok()) env.RemoveAll(tmp).IgnoreError();  // report the first error
-  return s;
-}
-
 Status ImportPrometheus(Env& env, const std::string& src, const std::string& out_dir,
                         int64_t block_duration_ms, std::vector<BlockMeta>* written,
                         std::vector<std::string>* warnings) {
@@ -560,7 +519,7 @@ Status ImportPrometheus(Env& env, const std::string& src, const std::string& out
 
   Progress progress("import", "blocks", blocks.size());
   for (const auto& [name, meta] : blocks) {
-    STRATA_RETURN_IF_ERROR(CopyBlock(env, JoinPath(src, name), out_dir, name));
+    STRATA_RETURN_IF_ERROR(engine::CloneBlock(env, JoinPath(src, name), out_dir, name));
     written->push_back(meta);
     progress.Add(1);
   }

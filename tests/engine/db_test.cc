@@ -16,6 +16,7 @@
 
 #include "base/strings.h"
 #include "engine/db_impl.h"
+#include "tests/testing/fault_env.h"
 
 namespace strata {
 namespace {
@@ -317,6 +318,29 @@ TEST_F(DBTest, SnapshotOpensAsADatabaseWithTheSameSamples) {
   fs::remove_all(snap);
   ASSERT_TRUE(db_->Snapshot(snap, /*with_head=*/true).ok());
   db_.reset();
+  fs::remove_all(dir_);
+  std::swap(dir_, snap);
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBTest, SnapshotCopiesBlocksWhereHardLinksFail) {
+  testing::FaultEnv env(*Env::Default());
+  options_.env = &env;
+  Open();
+  AppendSeries(4, 5 * 240, kStart);
+  ASSERT_TRUE(db_->Compact().ok());
+  env.SetLinkError(absl::InternalError("link: Invalid cross-device link"));
+  std::string snap = dir_ + "_snapshot_copied";
+  fs::remove_all(snap);
+  ASSERT_TRUE(db_->Snapshot(snap, /*with_head=*/true).ok());
+  for (const auto& b : impl().blocks()) {
+    const fs::path index = fs::path(snap) / b->meta().ulid.ToString() / "index";
+    ASSERT_TRUE(fs::exists(index)) << index;
+    EXPECT_EQ(fs::hard_link_count(index), 1u) << "copied, not linked";
+  }
+  db_.reset();
+  options_.env = nullptr;
   fs::remove_all(dir_);
   std::swap(dir_, snap);
   Open();

@@ -67,6 +67,19 @@ void FaultEnv::SetTruncateError(Status status) {
   truncate_error_ = std::move(status);
 }
 
+void FaultEnv::SetLinkError(Status status) {
+  MutexLock lock(&mu_);
+  link_error_ = std::move(status);
+}
+
+Status FaultEnv::Link(const std::string& from, const std::string& to) {
+  {
+    MutexLock lock(&mu_);
+    if (!link_error_.ok()) return link_error_;
+  }
+  return base_.Link(from, to);
+}
+
 void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
   MutexLock l(&mu_);
   disk_left_ = bytes;

@@ -51,6 +51,8 @@ class FaultEnv final : public Env {
   // Makes Truncate fail (e.g. to test what happens when a failed write
   // cannot be undone).
   void SetTruncateError(Status status);
+  // Makes Link fail, as across file systems (EXDEV).
+  void SetLinkError(Status status);
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
@@ -75,9 +77,7 @@ class FaultEnv final : public Env {
   Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
-  Status Link(const std::string& from, const std::string& to) override {
-    return base_.Link(from, to);
-  }
+  Status Link(const std::string& from, const std::string& to) override;
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_.LockFile(path);
   }
@@ -104,6 +104,7 @@ class FaultEnv final : public Env {
   bool active_ ABSL_GUARDED_BY(mu_) = true;
   Status write_error_ ABSL_GUARDED_BY(mu_);
   Status truncate_error_ ABSL_GUARDED_BY(mu_);
+  Status link_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };
