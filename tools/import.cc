@@ -388,8 +388,9 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
       "Backfill blocks from an OpenMetrics or Prometheus text exposition file (- for stdin)\n"
       "into OUT_DIR, one level-1 block per block-aligned time range, like `promtool tsdb\n"
       "create-blocks-from openmetrics`. Every sample needs a timestamp (OpenMetrics: seconds;\n"
-      "Prometheus format: milliseconds). OUT_DIR may be a data directory in use: blocks appear\n"
-      "atomically and overlapping ones are merged by the next compaction. A parse error names\n"
+      "Prometheus format: milliseconds). OUT_DIR may be a server's data directory: blocks\n"
+      "appear atomically, the server serves them from its next start, and overlapping ones\n"
+      "are merged by its compaction. A parse error names\n"
       "file:line:column and leaves no block behind.");
   flags.String("block-duration", &block_duration,
                "time range of each block, aligned to multiples of it (e.g. 2h, 1d)");
