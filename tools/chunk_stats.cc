@@ -88,16 +88,10 @@ int RunChunkStats(const std::vector<std::string>& args) {
   flags.Int("samples", &samples_per_series, "samples per series (480 = 2 h at 15 s)");
   flags.Int("seed", &seed, "random seed");
   flags.Bool("jitter", &jitter, "scrape timestamps drift off the schedule as in practice");
-  auto positional = flags.Parse(args);
-  if (!positional.ok() || !positional->empty() || hosts < 1 || samples_per_series < 1) {
-    std::fprintf(
-        stderr, "strata chunk-stats: %s\n",
-        positional.ok() ? "bad arguments" : std::string(positional.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
+  std::vector<std::string> positional;
+  if (auto exit = flags.ParseCommand(args, 0, "no arguments", &positional)) return *exit;
+  if (hosts < 1 || samples_per_series < 1) {
+    return flags.UsageError("--hosts and --samples must be at least 1");
   }
 
   std::printf("%-26s %8s %12s %12s\n", "shape", "B/sample", "enc Msamp/s", "dec Msamp/s");

@@ -322,27 +322,18 @@ int RunCompact(const std::vector<std::string>& args) {
                "the smallest block range (--storage.tsdb.min-block-duration)");
   flags.Bool("dry-run", &dry_run, "print the plan; change nothing (takes no lock)");
   flags.Bool("json", &json, "print a JSON summary instead of text");
-  StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  auto fail = [&](std::string_view msg, bool usage) {
-    std::fprintf(stderr, "strata compact: %.*s\n%s", static_cast<int>(msg.size()), msg.data(),
-                 usage ? StrCat("\n", flags.Help()).c_str() : "");
-    return kExitUsage;
-  };
-  if (!pos.ok()) return fail(std::string(pos.status().message()), true);
-  if (pos->size() != 1) return fail("expected one data directory", true);
+  std::vector<std::string> pos;
+  if (auto exit = flags.ParseCommand(args, 1, "one data directory", &pos)) return *exit;
+  auto fail = [&](std::string_view msg) { return flags.UsageError(msg); };
   StatusOr<int64_t> retention_ms = query::ParseDuration(retention);
-  if (!retention_ms.ok()) return fail(StrCat("bad --retention.time ", retention), true);
+  if (!retention_ms.ok()) return fail(StrCat("bad --retention.time ", retention));
   StatusOr<int64_t> block_ms = query::ParseDuration(block_duration);
   if (!block_ms.ok() || *block_ms <= 0) {
-    return fail(StrCat("bad --block-duration ", block_duration), true);
+    return fail(StrCat("bad --block-duration ", block_duration));
   }
-  const std::string& dir = (*pos)[0];
+  const std::string& dir = pos[0];
   Env& env = *Env::Default();
-  if (!env.IsDirectory(dir)) return fail(StrCat(dir, ": not a directory"), false);
+  if (!env.IsDirectory(dir)) return fail(StrCat(dir, ": not a directory"));
 
   std::unique_ptr<FileLock> lock;
   if (!dry_run) {
@@ -351,8 +342,7 @@ int RunCompact(const std::vector<std::string>& args) {
       return fail(StrCat(dir,
                          " is locked by another process (is a server running on it? stop "
                          "it, or compact a copy): ",
-                         std::string(l.status().message())),
-                  false);
+                         std::string(l.status().message())));
     }
     lock = std::move(*l);
   }
@@ -367,7 +357,7 @@ int RunCompact(const std::vector<std::string>& args) {
   if (s.ok()) s = c.Retention(*retention_ms);
   if (s.ok()) s = c.Merge(ranges);
   if (s.ok()) s = c.ApplyTombstones();
-  if (!s.ok()) return fail(std::string(s.message()), false);
+  if (!s.ok()) return flags.UsageError(s);
   if (json) {
     PrintJson(c, dry_run, warnings);
   } else {

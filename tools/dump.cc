@@ -54,22 +54,9 @@ int RunDump(const std::vector<std::string>& args) {
                "first timestamp to print: ms, seconds (1.5, 2s) or RFC 3339");
   flags.String("max-time", &max_time, "last timestamp to print: ms, seconds (1.5, 2s) or RFC 3339");
   flags.String("format", &format_name, "promtool, openmetrics or json");
-  StatusOr<std::vector<std::string>> rest = flags.Parse(args);
-  if (!rest.ok()) {
-    std::fprintf(stderr, "strata dump: %s\n\n%s", std::string(rest.status().message()).c_str(),
-                 flags.Help().c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
-  }
-  if (rest->size() != 1) {
-    std::fprintf(stderr, "strata dump: want exactly one data directory, got %zu arguments\n\n%s",
-                 rest->size(), flags.Help().c_str());
-    return kExitUsage;
-  }
-  const std::string& dir = (*rest)[0];
+  std::vector<std::string> rest;
+  if (auto exit = flags.ParseCommand(args, 1, "one data directory", &rest)) return *exit;
+  const std::string& dir = rest[0];
   StatusOr<SampleFormat> format = ParseSampleFormat(format_name);
   StatusOr<SeriesFilter> filter = format.ok() ? ParseSeriesFilter(matches, min_time, max_time)
                                               : StatusOr<SeriesFilter>(format.status());

@@ -183,35 +183,21 @@ int RunExport(const std::vector<std::string>& args) {
                "first timestamp: ms, seconds or RFC 3339 (--to-openmetrics)");
   flags.String("max-time", &max_time, "last timestamp: ms, seconds or RFC 3339 (--to-openmetrics)");
   flags.Bool("json", &json, "print the summary as JSON on stdout (not with --to-openmetrics -)");
-  StatusOr<std::vector<std::string>> rest = flags.Parse(args);
-  if (!rest.ok()) {
-    std::fprintf(stderr, "strata export: %s\n\n%s", std::string(rest.status().message()).c_str(),
-                 flags.Help().c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
-  }
-  auto usage = [&](const std::string& msg) {
-    std::fprintf(stderr, "strata export: %s\n", msg.c_str());
-    return kExitUsage;
-  };
-  if (rest->size() != 1) {
-    return usage(absl::StrFormat("want exactly one data directory, got %d arguments\n\n%s",
-                                 rest->size(), flags.Help()));
-  }
-  const std::string& dir = (*rest)[0];
+  std::vector<std::string> rest;
+  if (auto exit = flags.ParseCommand(args, 1, "one data directory", &rest)) return *exit;
+  auto usage = [&](std::string_view msg) { return flags.UsageError(msg); };
+  const std::string& dir = rest[0];
   if (to_blocks.empty() == to_openmetrics.empty()) {
     return usage("give exactly one of --to-blocks and --to-openmetrics");
   }
   if (!to_blocks.empty() && (!matches.empty() || !min_time.empty() || !max_time.empty())) {
     return usage("--match, --min-time and --max-time work with --to-openmetrics only");
   }
-  if (json && to_openmetrics == "-")
+  if (json && to_openmetrics == "-") {
     return usage("--json needs stdout, as does --to-openmetrics -");
+  }
   StatusOr<SeriesFilter> filter = ParseSeriesFilter(matches, min_time, max_time);
-  if (!filter.ok()) return usage(std::string(filter.status().message()));
+  if (!filter.ok()) return flags.UsageError(filter.status());
   const std::string& to = to_blocks.empty() ? to_openmetrics : to_blocks;
   if (to != "-") {
     if (Status s = CheckOutsideSource(dir, to); !s.ok()) return usage(std::string(s.message()));

@@ -1,8 +1,12 @@
 #include "tools/flag_parser.h"
 
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "base/strings.h"
+#include "tools/commands.h"
 
 namespace strata::tools {
 
@@ -107,6 +111,44 @@ StatusOr<std::vector<std::string>> FlagParser::Parse(const std::vector<std::stri
     if (Status s = Set(*flag, value); !s.ok()) return s;
   }
   return positional;
+}
+
+std::optional<int> FlagParser::ParseCommand(const std::vector<std::string>& args, size_t want,
+                                            std::string_view what,
+                                            std::vector<std::string>* positional) {
+  StatusOr<std::vector<std::string>> parsed = Parse(args);
+  if (help_requested_) {
+    std::fputs(Help().c_str(), stdout);
+    return kExitOk;
+  }
+  if (!parsed.ok()) return UsageError(parsed.status());
+  if (want != kAnyCount && parsed->size() != want) {
+    return UsageError(StrCat("want ", what, ", got ", parsed->size(), " argument",
+                             parsed->size() == 1 ? "" : "s", " (see --help)"));
+  }
+  *positional = *std::move(parsed);
+  return std::nullopt;
+}
+
+int FlagParser::UsageError(std::string_view message) const {
+  // The command is the usage line's leading lower-case words.
+  std::string command;
+  for (size_t start = 0; start < usage_.size();) {
+    size_t end = usage_.find(' ', start);
+    if (end == std::string::npos) end = usage_.size();
+    if (end == start || !absl::ascii_islower(static_cast<unsigned char>(usage_[start]))) break;
+    if (!command.empty()) command.push_back(' ');
+    command.append(usage_, start, end - start);
+    start = end + 1;
+  }
+  std::fprintf(stderr, "%s: %.*s\n", command.c_str(), static_cast<int>(message.size()),
+               message.data());
+  return kExitUsage;
+}
+
+int FlagParser::UsageError(const Status& status) const {
+  const std::string message(status.message());
+  return UsageError(std::string_view(message));
 }
 
 std::string FlagParser::Help() const {

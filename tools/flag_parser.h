@@ -9,7 +9,9 @@
 #define STRATA_TOOLS_FLAG_PARSER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "strata/status.h"
@@ -39,6 +41,21 @@ class FlagParser {
   [[nodiscard]] StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
   bool help_requested() const { return help_requested_; }
   std::string Help() const;
+
+  // Parse() for a subcommand that takes exactly `want` positional
+  // arguments (kAnyCount: any number). Returns the exit code to return at
+  // once — 0 after printing the help to stdout for --help, 2 after an
+  // error on stderr — or nullopt to go on, with the positional arguments in
+  // `*positional`. `what` names the arguments in the error ("one data
+  // directory").
+  static constexpr size_t kAnyCount = ~size_t{0};
+  [[nodiscard]] std::optional<int> ParseCommand(const std::vector<std::string>& args, size_t want,
+                                                std::string_view what,
+                                                std::vector<std::string>* positional);
+  // Prints "<command>: <message>" to stderr, the command being the usage
+  // line's leading words ("strata import openmetrics"), and returns 2.
+  int UsageError(std::string_view message) const;
+  int UsageError(const Status& status) const;
 
  private:
   enum class Kind { kString, kInt, kDouble, kBool, kStringList };

@@ -401,18 +401,9 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
   flags.Int("max-samples-in-memory", &max_samples,
             "samples buffered per pass over the input; more ranges take more passes");
   flags.Bool("json", &json, "print a JSON summary instead of text");
-  StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  auto usage_error = [&](std::string_view msg) {
-    std::fprintf(stderr, "strata import openmetrics: %.*s\n\n%s", static_cast<int>(msg.size()),
-                 msg.data(), flags.Help().c_str());
-    return kExitUsage;
-  };
-  if (!pos.ok()) return usage_error(std::string(pos.status().message()));
-  if (pos->size() != 2) return usage_error("expected FILE (or -) and OUT_DIR");
+  std::vector<std::string> pos;
+  if (auto exit = flags.ParseCommand(args, 2, "FILE (or -) and OUT_DIR", &pos)) return *exit;
+  auto usage_error = [&](std::string_view msg) { return flags.UsageError(msg); };
   ImportOptions o;
   StatusOr<int64_t> dur = query::ParseDuration(block_duration);
   if (!dur.ok() || *dur <= 0) return usage_error(StrCat("bad --block-duration ", block_duration));
@@ -434,8 +425,8 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
     }
     o.extra_labels.emplace_back(name, l.substr(eq + 1));
   }
-  const std::string& input = (*pos)[0];
-  const std::string& out_dir = (*pos)[1];
+  const std::string& input = pos[0];
+  const std::string& out_dir = pos[1];
   Env& env = *Env::Default();
 
   std::string spool;
@@ -548,25 +539,16 @@ int RunImportPrometheus(const std::vector<std::string>& args) {
       "SRC_DIR is not changed and may belong to a running server.");
   flags.String("block-duration", &block_duration, "time range of the blocks cut from the head");
   flags.Bool("json", &json, "print a JSON summary instead of text");
-  StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (flags.help_requested()) {
-    std::fputs(flags.Help().c_str(), stdout);
-    return kExitOk;
-  }
-  auto usage_error = [&](std::string_view msg) {
-    std::fprintf(stderr, "strata import prometheus: %.*s\n\n%s", static_cast<int>(msg.size()),
-                 msg.data(), flags.Help().c_str());
-    return kExitUsage;
-  };
-  if (!pos.ok()) return usage_error(std::string(pos.status().message()));
-  if (pos->size() != 2) return usage_error("expected SRC_DIR and OUT_DIR");
+  std::vector<std::string> pos;
+  if (auto exit = flags.ParseCommand(args, 2, "SRC_DIR and OUT_DIR", &pos)) return *exit;
+  auto usage_error = [&](std::string_view msg) { return flags.UsageError(msg); };
   StatusOr<int64_t> dur = query::ParseDuration(block_duration);
   if (!dur.ok() || *dur <= 0) return usage_error(StrCat("bad --block-duration ", block_duration));
   Env& env = *Env::Default();
   std::vector<BlockMeta> written;
   std::vector<std::string> warnings;
-  const std::string& out_dir = (*pos)[1];
-  Status s = ImportPrometheus(env, (*pos)[0], out_dir, *dur, &written, &warnings);
+  const std::string& out_dir = pos[1];
+  Status s = ImportPrometheus(env, pos[0], out_dir, *dur, &written, &warnings);
   if (!s.ok()) {
     RemoveBlocks(env, out_dir, written);
     std::fprintf(stderr, "strata import prometheus: %s\n", std::string(s.message()).c_str());

@@ -201,22 +201,11 @@ int RunInspect(const std::vector<std::string>& args) {
                "Block (ULID) or \"head\" to analyse in detail; default the newest block, or "
                "the head if there is none.");
   flags.Bool("churn", &churn, "Compare the series of consecutive blocks (reads every index).");
-  StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) {
-    std::fprintf(stderr, "strata inspect: %s\n",
-                 std::string(positional.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
-  }
-  if (positional->size() != 1 || top < 1) {
-    std::fprintf(stderr, "strata inspect: want one data directory and --top >= 1 (see --help)\n");
-    return kExitUsage;
-  }
+  std::vector<std::string> positional;
+  if (auto exit = flags.ParseCommand(args, 1, "one data directory", &positional)) return *exit;
+  if (top < 1) return flags.UsageError("--top must be at least 1");
   Env& env = *Env::Default();
-  const std::string root = (*positional)[0];
+  const std::string root = positional[0];
   StatusOr<std::vector<std::string>> children = env.GetChildren(root);
   if (!env.IsDirectory(root) || !children.ok()) {
     std::fprintf(stderr, "strata inspect: %s is not a readable directory\n", root.c_str());

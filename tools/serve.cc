@@ -214,23 +214,11 @@ int RunServe(const std::vector<std::string>& args) {
   flags.String("storage.ooo-window", &ooo_window,
                "accept samples this much older than their series' newest sample (out of "
                "order); 0s refuses them, as Prometheus does by default");
-  auto positional = flags.Parse(args);
-  if (!positional.ok() || !positional->empty()) {
-    std::fprintf(stderr, "strata serve: %s\n",
-                 positional.ok() ? "unexpected arguments"
-                                 : std::string(positional.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
-  }
+  std::vector<std::string> positional;
+  if (auto exit = flags.ParseCommand(args, 0, "no arguments", &positional)) return *exit;
 
   Logger log;
-  auto usage = [](const Status& st) {
-    std::fprintf(stderr, "strata serve: %s\n", std::string(st.message()).c_str());
-    return kExitUsage;
-  };
+  auto usage = [&flags](const Status& st) { return flags.UsageError(st); };
   static const std::map<std::string, Level> kLevels = {{"debug", Level::kDebug},
                                                        {"info", Level::kInfo},
                                                        {"warn", Level::kWarn},

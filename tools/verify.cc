@@ -78,21 +78,10 @@ int RunVerify(const std::vector<std::string>& args) {
                    "offset. Run it with the server stopped, or on a copy.\n"
                    "Exit status: 0 no problems, 1 problems found, 2 usage or I/O error.");
   flags.Bool("json", &json, "Print the findings as one JSON object.");
-  StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) {
-    std::fprintf(stderr, "strata verify: %s\n", std::string(positional.status().message()).c_str());
-    return kExitUsage;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return kExitOk;
-  }
-  if (positional->size() != 1) {
-    std::fprintf(stderr, "strata verify: want exactly one data directory (see --help)\n");
-    return kExitUsage;
-  }
+  std::vector<std::string> positional;
+  if (auto exit = flags.ParseCommand(args, 1, "one data directory", &positional)) return *exit;
   Env& env = *Env::Default();
-  std::string root = (*positional)[0];
+  std::string root = positional[0];
   while (root.size() > 1 && root.ends_with('/')) root.pop_back();
   if (!env.IsDirectory(root)) {
     std::fprintf(stderr, "strata verify: %s is not a directory\n", root.c_str());

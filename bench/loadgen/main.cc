@@ -174,16 +174,8 @@ int Run(const std::vector<std::string>& args) {
   flags.Bool("jitter", &o.jitter,
              "scrape timestamps jitter by a few ms (--no-jitter: exactly on the interval)");
   flags.Int("seed", &o.seed, "random seed");
-  auto rest = flags.Parse(args);
-  if (!rest.ok() || !rest->empty()) {
-    std::fprintf(stderr, "strata-loadgen: %s\n",
-                 rest.ok() ? "unexpected arguments" : std::string(rest.status().message()).c_str());
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::printf("%s", flags.Help().c_str());
-    return 0;
-  }
+  std::vector<std::string> rest;
+  if (auto exit = flags.ParseCommand(args, 0, "no arguments", &rest)) return *exit;
   const size_t colon = o.target.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(o.target.substr(colon + 1), &port) ||
