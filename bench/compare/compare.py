@@ -118,7 +118,8 @@ class Peer:
         if name == "strata":
             self.argv = [STRATA, "serve", f"--listen=127.0.0.1:{self.port}",
                          f"--storage.path={self.data}", "--self-scrape.interval=0",
-                         "--query.compat=2", "--retention.time=0", "--log.level=warn"]
+                         "--query.compat=2", "--retention.time=0", "--log.level=warn",
+                         "--web.enable-admin-api"]
             self.ready = "/-/ready"
         elif name == "prometheus":
             cfg = os.path.join(work, "prometheus.yml")
@@ -126,12 +127,15 @@ class Peer:
                 f.write("global:\n  scrape_interval: 1h\n")
             self.argv = ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={self.data}",
                          f"--web.listen-address=127.0.0.1:{self.port}",
-                         "--web.enable-remote-write-receiver", "--log.level=warn"]
+                         "--web.enable-remote-write-receiver", "--web.enable-admin-api",
+                         "--log.level=warn"]
             self.ready = "/-/ready"
         elif name == "victoria-metrics":
             self.argv = ["victoria-metrics", f"-httpListenAddr=127.0.0.1:{self.port}",
                          f"-storageDataPath={self.data}", "-search.latencyOffset=0s",
-                         "-loggerLevel=ERROR"]
+                         # Every repetition of a query is evaluated, as by the
+                         # others: no rollup result cache.
+                         "-search.disableCache", "-loggerLevel=ERROR"]
             self.ready = "/health"
         else:
             raise SystemExit(f"unknown peer {name}")
@@ -143,15 +147,19 @@ class Peer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def flush(self):
-        """Makes the data durable in its long-term form; returns how."""
+        """Puts the data in its long-term form; returns (how, directory to measure)."""
         if self.name == "victoria-metrics":
             http_get(self.url("/internal/force_flush"))
             time.sleep(2)
-            return "/internal/force_flush, then 2 s"
-        # Prometheus and Strata cut blocks from the head by themselves once
-        # it spans more than 3 h; what remains is in the WAL and
-        # chunks_head. Stop them to close the WAL cleanly.
-        return "its own head compaction (head > 1.5 x 2 h), measured after a clean stop"
+            return "/internal/force_flush, then 2 s; the data directory", self.data
+        # Prometheus and Strata: a snapshot holds the blocks (hard links)
+        # and the head written as one more block, so it measures the block
+        # format, not the WAL.
+        req = urllib.request.Request(self.url("/api/v1/admin/tsdb/snapshot"), method="POST")
+        with urllib.request.urlopen(req, timeout=600) as r:
+            name = json.loads(r.read())["data"]["name"]
+        return ("/api/v1/admin/tsdb/snapshot (blocks plus the head as a block); the snapshot",
+                os.path.join(self.data, "snapshots", name))
 
     def query(self, q, t=None, start=None, end=None, step=None):
         params = {"query": q}
@@ -238,7 +246,8 @@ def run(size, peers, markdown, jitter):
                     stats["rate"] = float(line.split(",")[1].split()[0]) * 1e6
             cpu = proc_cpu_seconds(peer.proc.pid) - cpu0
             rss = proc_peak_rss_bytes(peer.proc.pid)
-            how = peer.flush()
+            how, measured = peer.flush()
+            disk = dir_bytes(measured)
             end = start_ms // 1000 + span
             latencies = []
             answers[name] = {}
@@ -252,7 +261,6 @@ def run(size, peers, markdown, jitter):
                 answers[name][q] = (normalise(res), normalise(res_range))
                 latencies.append((statistics.median(inst), statistics.median(rng)))
             peer.stop()
-            disk = dir_bytes(peer.data)
             rows.append({"peer": name, "how": how, "cpu": cpu, "rss": rss, "disk": disk,
                          "latencies": latencies, **stats})
     finally:
@@ -290,6 +298,17 @@ def run(size, peers, markdown, jitter):
     if reference:
         row("results equal Prometheus' (instant and range)",
             lambda r: "reference" if r["peer"] == "prometheus" else agreeing(r))
+    if reference:
+        for r in rows:
+            if r["peer"] == "prometheus":
+                continue
+            got = answers[r["peer"]]
+            differ = [q for q in QUERIES if not (results_agree(got[q][0], reference[q][0]) and
+                                                  results_agree(got[q][1], reference[q][1]))]
+            if differ:
+                lines.append("")
+                lines.append(f"{r['peer']} differs from Prometheus on: " +
+                             ", ".join(f"`{q}`" for q in differ) + ".")
     lines.append("")
     lines.append("How each was flushed: " + "; ".join(f"{r['peer']}: {r['how']}" for r in rows) + ".")
     text = "\n".join(lines) + "\n"
