@@ -143,6 +143,9 @@ class Compaction {
     return Status();
   }
 
+  // Clears the progress line before the report is printed.
+  void ProgressDone() { progress_.Done(); }
+
   uint64_t bytes_before() const { return bytes_before_; }
   uint64_t bytes_after() const {
     uint64_t n = 0;
@@ -186,8 +189,13 @@ class Compaction {
       out.meta = m;
     } else {
       std::vector<std::shared_ptr<Block>> inputs;
-      for (const Ulid& u : ulids) inputs.push_back(Find(u)->block);
+      uint64_t input_bytes = 0;
+      for (const Ulid& u : ulids) {
+        inputs.push_back(Find(u)->block);
+        input_bytes += Find(u)->bytes;
+      }
       STRATA_ASSIGN_OR_RETURN(a.output, engine::CompactBlocks(env_, dir_, inputs));
+      progress_.Add(input_bytes);
       if (a.output.has_value()) {
         STRATA_ASSIGN_OR_RETURN(out.block,
                                 Block::Open(env_, JoinPath(dir_, a.output->ulid.ToString())));
@@ -227,6 +235,7 @@ class Compaction {
   const bool dry_run_;
   std::vector<Entry> entries_;
   std::vector<Action> actions_;
+  Progress progress_{"compact", "bytes of blocks rewritten", 0};
   uint64_t bytes_before_ = 0;
 };
 
@@ -357,6 +366,7 @@ int RunCompact(const std::vector<std::string>& args) {
   if (s.ok()) s = c.Retention(*retention_ms);
   if (s.ok()) s = c.Merge(ranges);
   if (s.ok()) s = c.ApplyTombstones();
+  c.ProgressDone();
   if (!s.ok()) return flags.UsageError(s);
   if (json) {
     PrintJson(c, dry_run, warnings);

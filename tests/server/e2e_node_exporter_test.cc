@@ -199,6 +199,16 @@ TEST(NodeExporterE2eTest, StrataAnswersLikePrometheus) {
   const int64_t node_stop_ms = absl::ToUnixMillis(absl::Now());
   absl::SleepFor(kScrapeFor / 3);
   const absl::Time scrape_stop = absl::Now();
+  // Metadata lives in Prometheus' scrape targets, so it is compared while
+  // they exist: what Prometheus scraped and what it remote-wrote to Strata.
+  for (const char* metric : {"node_load1", "prometheus_http_requests_total"}) {
+    const std::string path = StrCat("/api/v1/metadata?metric=", metric);
+    auto want = HttpGet(prom_port, path);
+    auto got = HttpGet(strata->port(), path);
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_NE(want->body.find("\"type\":"), std::string::npos) << want->body;
+    EXPECT_EQ(got->body, want->body) << path;
+  }
   // SIGTERM: scraping stops, then the remote-write queues flush (for up to
   // a minute, Prometheus' --storage.remote.flush-deadline) before exit.
   const int status = prom->Stop(SIGTERM, absl::Seconds(90));
@@ -326,6 +336,17 @@ TEST(NodeExporterE2eTest, StrataAnswersLikePrometheus) {
     ASSERT_TRUE(got_list.ok()) << got_list.status() << got->body;
     EXPECT_FALSE(want_list->empty()) << path;
     EXPECT_EQ(*want_list, *got_list) << path << "\n" << want->body << "\n" << got->body;
+  }
+
+  // Endpoints Grafana calls that answer empty on a server without rules or
+  // exemplars: the same JSON, byte for byte.
+  for (const std::string& path : std::vector<std::string>{
+           "/api/v1/rules", "/api/v1/alerts", "/api/v1/query_exemplars?query=up" + range}) {
+    auto want = HttpGet(read_port, path);
+    auto got = HttpGet(strata->port(), path);
+    ASSERT_TRUE(want.ok() && got.ok());
+    EXPECT_EQ(got->status_code, want->status_code) << path;
+    EXPECT_EQ(got->body, want->body) << path;
   }
 
   // promtool against Strata.
