@@ -62,6 +62,10 @@ class HttpServer::Impl {
   void Handle(const HttpRequest& req, HttpResponse* res) const;
   void SessionStarted(const std::shared_ptr<Session>& s);
   void SessionEnded();
+  // Admission of a body of `bytes`: false if it would take the bodies in
+  // flight past max_inflight_body_bytes (and others are in flight).
+  bool ReserveBody(uint64_t bytes);
+  void ReleaseBody(uint64_t bytes) { inflight_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
 
  private:
   void Accept();
@@ -73,6 +77,7 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
   int bound_port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> inflight_bytes_{0};
   bool shut_down_ = false;
 
   Mutex mu_;
@@ -90,7 +95,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const tcp::endpoint ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = StrCat(ep.address().to_string(ec), ":", ep.port());
   }
-  ~Session() { server_.SessionEnded(); }
+  ~Session() {
+    ReleaseReservation();
+    server_.SessionEnded();
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
@@ -107,6 +115,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     if (server_.stopping()) return Close();
     busy_ = false;
+    unread_body_ = false;
     parser_.emplace();
     parser_->body_limit(server_.options().max_body_bytes);
     parser_->header_limit(server_.options().max_header_bytes);
@@ -121,6 +130,19 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     busy_ = true;
     stream_.expires_after(ToChrono(server_.options().read_timeout));
+    const uint64_t declared = parser_->content_length().value_or(0);
+    if (declared > 0 && declared <= server_.options().max_body_bytes) {
+      if (!server_.ReserveBody(declared)) {
+        HttpResponse res;
+        res.status = 503;
+        res.content_type = "text/plain; charset=utf-8";
+        res.headers.emplace_back("Retry-After", "1");
+        res.body = "too many request bytes in flight; retry later\n";
+        unread_body_ = true;
+        return Write(res, /*keep_alive=*/false);
+      }
+      reserved_ = declared;
+    }
     // curl and some clients wait for "100 Continue" before sending a body.
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -141,6 +163,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
+    ReleaseReservation();
+    unread_body_ = true;  // the answers below are written without reading on
     if (ec == http::error::body_limit) {
       HttpResponse res;
       res.status = 413;
@@ -190,6 +214,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     req.remote = remote_;
     HttpResponse res;
     server_.Handle(req, &res);
+    ReleaseReservation();
     ++served_;
     Write(res, raw.keep_alive() && !server_.stopping());
   }
@@ -208,9 +233,38 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(ToChrono(server_.options().read_timeout));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->unread_body_ ? self->Linger() : self->Close();
                         self->ReadHeader();
                       });
+  }
+
+  void ReleaseReservation() {
+    server_.ReleaseBody(reserved_);
+    reserved_ = 0;
+  }
+
+  // Closing a socket with unread input makes the kernel send a reset, and
+  // a client still sending its body may then lose the answer it was sent
+  // (the 413 or 503). So: stop sending, read and drop what still comes
+  // for up to kLinger, then close.
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    linger_until_ = std::chrono::steady_clock::now() + kLinger;
+    Drain();
+  }
+  void Drain() {
+    const auto left = linger_until_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return Close();
+    if (drain_.empty()) drain_.resize(64 << 10);
+    stream_.expires_after(left);
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
   }
 
   void Close() {
@@ -226,7 +280,22 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   uint64_t served_ = 0;
   bool busy_ = false;
+  uint64_t reserved_ = 0;     // of the server's in-flight body bytes
+  bool unread_body_ = false;  // answered without reading the request's body
+  std::vector<char> drain_;
+  std::chrono::steady_clock::time_point linger_until_;
+  static constexpr std::chrono::seconds kLinger{2};
 };
+
+bool HttpServer::Impl::ReserveBody(uint64_t bytes) {
+  uint64_t now = inflight_bytes_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (now > 0 && now + bytes > options_.max_inflight_body_bytes) return false;
+    if (inflight_bytes_.compare_exchange_weak(now, now + bytes, std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+}
 
 void HttpServer::Impl::Handle(const HttpRequest& req, HttpResponse* res) const {
   try {

@@ -62,6 +62,11 @@ struct HttpServerOptions {
   int port = 9201;  // 0 picks a free port; see HttpServer::port()
   int threads = 2;
   uint64_t max_body_bytes = 32 << 20;
+  // Load shedding: a request whose declared body would take the bodies
+  // being read and handled past this many bytes is answered 503 with
+  // Retry-After (Prometheus' remote write retries 503) unless it is the
+  // only one; this bounds the memory that many senders can pin at once.
+  uint64_t max_inflight_body_bytes = 256 << 20;
   uint32_t max_header_bytes = 64 << 10;
   absl::Duration read_timeout = absl::Seconds(60);
   absl::Duration idle_timeout = absl::Minutes(5);

@@ -171,6 +171,7 @@ int RunServe(const std::vector<std::string>& args) {
   std::string query_compat = "3";
   int64_t max_samples = 50'000'000;
   int64_t max_body_bytes = 32 << 20;
+  int64_t max_inflight_bytes = 256 << 20;
   bool enable_admin = false;
   std::string self_scrape = "15s";
   std::string log_level = "info";
@@ -199,6 +200,9 @@ int RunServe(const std::vector<std::string>& args) {
                "matches newlines) or 2 (Prometheus 2.x: windows closed at both ends)");
   flags.Int("query.max-samples", &max_samples,
             "maximum samples a query (or a remote read) may load into memory");
+  flags.Int("web.max-inflight-body-bytes", &max_inflight_bytes,
+            "request bodies being read and handled at once may take this many bytes; past it a "
+            "request gets 503 with Retry-After (remote write retries) unless it is alone");
   flags.Int("web.max-body-bytes", &max_body_bytes,
             "maximum request body size, compressed and decompressed; larger requests get 413");
   flags.Bool("web.enable-admin-api", &enable_admin,
@@ -285,6 +289,10 @@ int RunServe(const std::vector<std::string>& args) {
     if (!st.ok()) return usage(st);
   }
   http_options.max_body_bytes = static_cast<uint64_t>(max_body_bytes);
+  if (max_inflight_bytes <= 0) {
+    return usage(absl::InvalidArgumentError("--web.max-inflight-body-bytes must be positive"));
+  }
+  http_options.max_inflight_body_bytes = static_cast<uint64_t>(max_inflight_bytes);
   http_options.threads = static_cast<int>(std::max<int64_t>(1, io_threads));
 
   // SIGTERM and SIGINT are taken with sigtimedwait below; block them before
@@ -317,6 +325,7 @@ int RunServe(const std::vector<std::string>& args) {
                        {"query.compat", query_compat},
                        {"query.max-samples", StrCat(max_samples)},
                        {"web.max-body-bytes", StrCat(max_body_bytes)},
+                       {"web.max-inflight-body-bytes", StrCat(max_inflight_bytes)},
                        {"web.enable-admin-api", enable_admin ? "true" : "false"},
                        {"web.io-threads", StrCat(io_threads)},
                        {"self-scrape.interval", self_scrape},

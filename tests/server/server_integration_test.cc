@@ -1,6 +1,10 @@
 // Starts the real `strata serve` on 127.0.0.1 and talks to it as
 // Prometheus, Grafana and promtool do (STYLE.md §2 "Whole system").
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +14,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "base/strings.h"
 #include "compression/crc32c.h"
 #include "compression/varint.h"
 #include "gtest/gtest.h"
@@ -251,6 +256,93 @@ TEST(ServerCrashTest, SigkillMidIngestKeepsEveryAcknowledgedSample) {
   }
 }
 
+// A raw loopback connection, for requests the HTTP client cannot make:
+// bodies sent slowly or not at all.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  // Sends all of `data` unless the peer goes away; false then.
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Everything until the peer closes (or an error: a reset loses data).
+  std::string ReadAll(bool* reset) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n < 0) *reset = true;
+      if (n <= 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+std::string WriteHeaders(uint64_t content_length) {
+  return strata::StrCat("POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+                        "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n",
+                        "Content-Length: ", content_length, "\r\n\r\n");
+}
+
+TEST(ServerLimitsTest, LoadIsShedWith503WhileOtherBodiesHoldTheInflightBytes) {
+  TempDir dir("strata_server_shed");
+  auto server = StrataServer::Start(
+      dir.path() + "/data", {"--self-scrape.interval=0", "--web.max-inflight-body-bytes=10000"});
+  ASSERT_NE(server, nullptr);
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf"}};
+  {
+    // A slow sender holds 8,000 of the 10,000 bytes.
+    RawConnection slow(server->port());
+    ASSERT_TRUE(slow.Send(WriteHeaders(8000) + std::string(100, 'x')));
+    absl::SleepFor(absl::Milliseconds(300));
+    auto r = server->Post("/api/v1/write", std::string(5000, 'x'), headers);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("retry"), std::string::npos) << r.body;
+    // Small requests still fit.
+    EXPECT_EQ(server->Write({Series("small", "x", kT0, 1)}).status, 204);
+  }
+  // The slow sender went away: its bytes are free again.
+  absl::SleepFor(absl::Milliseconds(300));
+  auto r = server->Post("/api/v1/write", std::string(5000, 'x'), headers);
+  EXPECT_EQ(r.status, 400) << r.body;  // admitted, and not snappy
+  EXPECT_TRUE(server->process().Running());
+}
+
+TEST(ServerLimitsTest, A413ReachesAClientThatIsStillSendingItsBody) {
+  TempDir dir("strata_server_413");
+  auto server = StrataServer::Start(dir.path() + "/data",
+                                    {"--self-scrape.interval=0", "--web.max-body-bytes=2000"});
+  ASSERT_NE(server, nullptr);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    RawConnection conn(server->port());
+    const uint64_t size = 8 << 20;  // far more than the socket buffers hold
+    std::thread sender([&] { conn.Send(WriteHeaders(size) + std::string(size, 'x')); });
+    bool reset = false;
+    const std::string answer = conn.ReadAll(&reset);
+    sender.join();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 413"))
+        << "attempt " << attempt << ": " << answer.substr(0, 200);
+    EXPECT_NE(answer.find("--web.max-body-bytes"), std::string::npos);
+  }
+  EXPECT_TRUE(server->process().Running());
+}
+
 TEST(ServerLimitsTest, TooLargeBodiesGet413) {
   TempDir dir("strata_server_limits");
   auto server = StrataServer::Start(dir.path() + "/data", {"--web.max-body-bytes=2000"});
@@ -480,8 +572,8 @@ TEST(ServerCliTest, HelpDocumentsEveryFlag) {
   for (const char* flag :
        {"--listen", "--storage.path", "--retention.time", "--retention.size", "--wal.fsync",
         "--query.lookback-delta", "--query.timeout", "--query.compat", "--query.max-samples",
-        "--web.max-body-bytes", "--web.enable-admin-api", "--self-scrape.interval", "--log.level",
-        "--log.format", "--storage.ooo-window"}) {
+        "--web.max-body-bytes", "--web.max-inflight-body-bytes", "--web.enable-admin-api",
+        "--self-scrape.interval", "--log.level", "--log.format", "--storage.ooo-window"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
   }
   const auto bad =
