@@ -4,7 +4,10 @@
 // incremental means, Welford variance, NaN handling of min/max and topk.
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -128,6 +131,55 @@ bool Before(bool top, double a, double b) {
   return top ? a > b : a < b;
 }
 
+// The k elements of `items` (series index, value; in input order) that
+// Prometheus' topk/bottomk keep, ties included: a size-k heap ordered as
+// its vectorByValueHeap (vectorByReverseValueHeap for bottomk), filled in
+// input order, whose root is replaced only by a strictly better value.
+// Which of several equal values survive depends on that heap's shape, so
+// it is reproduced step for step (Go's container/heap) rather than sorted.
+void SelectLikePrometheus(bool top, size_t k, std::span<const std::pair<uint32_t, double>> items,
+                          std::vector<std::pair<uint32_t, double>>* heap) {
+  auto less = [top](const std::pair<uint32_t, double>& a, const std::pair<uint32_t, double>& b) {
+    if (std::isnan(a.second)) return true;
+    return top ? a.second < b.second : a.second > b.second;
+  };
+  std::vector<std::pair<uint32_t, double>>& h = *heap;
+  auto up = [&](size_t j) {
+    while (j > 0) {
+      const size_t i = (j - 1) / 2;
+      if (!less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      j = i;
+    }
+  };
+  auto down = [&](size_t i) {
+    const size_t start = i;
+    for (;;) {
+      size_t j = 2 * i + 1;
+      if (j >= h.size()) break;
+      if (j + 1 < h.size() && less(h[j + 1], h[j])) ++j;
+      if (!less(h[j], h[i])) break;
+      std::swap(h[i], h[j]);
+      i = j;
+    }
+    return i > start;
+  };
+  h.clear();
+  for (const auto& item : items) {
+    if (h.size() < k) {
+      h.push_back(item);
+      up(h.size() - 1);
+      continue;
+    }
+    const double root = h[0].second;
+    const bool better = top ? root < item.second : root > item.second;
+    if (better || (std::isnan(root) && !std::isnan(item.second))) {
+      h[0] = item;
+      if (k > 1 && !down(0)) up(0);
+    }
+  }
+}
+
 }  // namespace
 
 StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Value* param,
@@ -168,6 +220,7 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
   SeriesBuilder out;
   std::vector<int> out_of_group;
   std::vector<int> out_of_series(selects ? input.series.size() : 0, -1);
+  std::vector<std::pair<uint32_t, double>> selected;  // topk/bottomk of one group
   for (int64_t step = 0; step < grid.size(); ++step) {
     if ((step & 255) == 0) STRATA_RETURN_IF_ERROR(ctx.CheckDeadline());
     const int64_t t = grid.T(step);
@@ -194,13 +247,13 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
         const size_t k =
             kf >= static_cast<double>(gs.items.size()) ? gs.items.size() : static_cast<size_t>(kf);
         const bool top = e.op == AggregateOp::kTopk;
-        std::stable_sort(gs.items.begin(), gs.items.end(), [top](const auto& a, const auto& b) {
+        SelectLikePrometheus(top, k, gs.items, &selected);
+        std::stable_sort(selected.begin(), selected.end(), [top](const auto& a, const auto& b) {
           return Before(top, a.second, b.second);
         });
-        for (size_t n = 0; n < k; ++n) {
-          const uint32_t i = gs.items[n].first;
+        for (const auto& [i, v] : selected) {
           if (out_of_series[i] < 0) out_of_series[i] = out.Intern(input.series[i].labels);
-          STRATA_RETURN_IF_ERROR(out.Add(out_of_series[i], t, gs.items[n].second));
+          STRATA_RETURN_IF_ERROR(out.Add(out_of_series[i], t, v));
         }
         continue;
       }

@@ -57,6 +57,28 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<DB> db_;
 };
 
+// Which of several equal values topk/bottomk keep is Prometheus' heap's
+// doing; these answers are what Prometheus 2.42 gives (checked with
+// `promtool test rules` on the same series).
+TEST_F(EngineTest, TopkAndBottomkBreakTiesAsPrometheusDoes) {
+  for (auto [job, v] : std::vector<std::pair<std::string, double>>{
+           {"a", 3}, {"b", 3}, {"c", 4}, {"d", 5}, {"e", 3}}) {
+    Load("m", job, 60'000, {v});
+  }
+  auto jobs = [&](std::string_view q) {
+    StatusOr<Result> r = Instant(q, 0);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::set<std::string> out;
+    if (!r.ok()) return out;
+    for (const VectorElement& e : r->vector) out.insert(std::string(e.labels.Get("job")));
+    return out;
+  };
+  EXPECT_EQ(jobs("topk(2, m)"), (std::set<std::string>{"c", "d"}));
+  // A stable sort would keep the first 3 (a); Prometheus' heap evicts it.
+  EXPECT_EQ(jobs("topk(3, m)"), (std::set<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(jobs("bottomk(2, m)"), (std::set<std::string>{"a", "b"}));
+}
+
 TEST_F(EngineTest, LookbackWindowIsLeftOpenOnlyInPrometheus3) {
   Load("m", "a", 60'000, {1});
   auto p2 = Instant("m", 5 * 60'000, Compat::kPrometheus2);
