@@ -19,12 +19,14 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/json.h"
 #include "base/strings.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_util.h"
@@ -347,6 +349,75 @@ TEST(NodeExporterE2eTest, StrataAnswersLikePrometheus) {
     ASSERT_TRUE(want.ok() && got.ok());
     EXPECT_EQ(got->status_code, want->status_code) << path;
     EXPECT_EQ(got->body, want->body) << path;
+  }
+
+  // Status endpoints. buildinfo and runtimeinfo describe the server, so
+  // only their fields are compared (Strata has every field Prometheus has);
+  // status/tsdb describes the same head and must agree, its top lists as
+  // multisets (Prometheus orders them by count only).
+  auto data_of = [](int port, const std::string& path) -> JsonValue {
+    auto r = HttpGet(port, path);
+    EXPECT_TRUE(r.ok()) << path;
+    if (!r.ok()) return JsonValue();
+    StatusOr<JsonValue> v = ParseJson(r->body);
+    EXPECT_TRUE(v.ok()) << path << ": " << r->body;
+    const JsonValue* data = v.ok() ? v->Find("data") : nullptr;
+    EXPECT_NE(data, nullptr) << path << ": " << r->body;
+    return data != nullptr ? *data : JsonValue();
+  };
+  for (const char* path : {"/api/v1/status/buildinfo", "/api/v1/status/runtimeinfo"}) {
+    const JsonValue want = data_of(read_port, path);
+    const JsonValue got = data_of(strata->port(), path);
+    std::set<std::string> got_keys;
+    for (const auto& [k, v] : got.object()) got_keys.insert(k);
+    for (const auto& [k, v] : want.object()) {
+      EXPECT_TRUE(got_keys.contains(k)) << path << " lacks " << k;
+      if (got_keys.contains(k)) {
+        EXPECT_EQ(got.Find(k)->type(), v.type()) << path << " " << k;
+      }
+    }
+  }
+  {
+    const JsonValue want = data_of(read_port, "/api/v1/status/tsdb");
+    const JsonValue got = data_of(strata->port(), "/api/v1/status/tsdb");
+    for (const char* stat : {"numSeries", "numLabelPairs", "chunkCount", "minTime", "maxTime"}) {
+      const JsonValue* w = want.Find("headStats") ? want.Find("headStats")->Find(stat) : nullptr;
+      const JsonValue* g = got.Find("headStats") ? got.Find("headStats")->Find(stat) : nullptr;
+      ASSERT_TRUE(w != nullptr && g != nullptr) << stat;
+      EXPECT_EQ(g->string_value(), w->string_value()) << "headStats." << stat;
+    }
+    for (const char* list : {"seriesCountByMetricName", "labelValueCountByLabelName",
+                             "memoryInBytesByLabelName", "seriesCountByLabelValuePair"}) {
+      auto entries = [&](const JsonValue& d) {
+        std::multiset<std::pair<std::string, std::string>> out;
+        if (const JsonValue* l = d.Find(list)) {
+          for (const JsonValue& e : l->array()) {
+            out.emplace(e.Find("name")->string_value(), e.Find("value")->string_value());
+          }
+        }
+        return out;
+      };
+      auto w = entries(want), g = entries(got);
+      EXPECT_FALSE(w.empty()) << list;
+      // At most ten entries each, and which of several tied entries make
+      // the cut is Prometheus' heap's doing: compare the counts, and the
+      // names of the entries whose count is above the smallest listed.
+      std::multiset<std::string> wc, gc;
+      for (const auto& [n, v] : w) wc.insert(v);
+      for (const auto& [n, v] : g) gc.insert(v);
+      EXPECT_EQ(gc, wc) << list;
+      if (w.empty()) continue;
+      std::set<std::pair<std::string, std::string>> wa, ga;
+      int64_t cut = INT64_MAX;
+      for (const auto& [n, v] : w) cut = std::min<int64_t>(cut, std::stoll(v));
+      for (const auto& e : w) {
+        if (std::stoll(e.second) > cut) wa.insert(e);
+      }
+      for (const auto& e : g) {
+        if (std::stoll(e.second) > cut) ga.insert(e);
+      }
+      EXPECT_EQ(ga, wa) << list;
+    }
   }
 
   // promtool against Strata.
