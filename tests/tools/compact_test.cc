@@ -18,6 +18,7 @@
 #include "strata/db.h"
 #include "strata/env.h"
 #include "tests/testing/process.h"
+#include "tests/tools/import_compact_test_util.h"
 
 namespace strata::tools {
 namespace {
@@ -25,15 +26,6 @@ namespace {
 using testing::CommandResult;
 using testing::RunCommand;
 using testing::TempDir;
-
-using Samples = std::map<std::string, std::vector<std::pair<int64_t, double>>>;
-
-constexpr int64_t kHourMs = 3600 * 1000;
-constexpr int64_t kBaseMs = 1672531200000;  // 2023-01-01, aligned to every range
-
-CommandResult RunStrata(const std::string& args) {
-  return RunCommand(std::string(STRATA_BINARY) + " " + args + " 2>&1");
-}
 
 // Imports two series, one sample a minute, over each [from, to) hour span
 // (relative to kBaseMs) into `dir` as level-1 blocks of 2h.
@@ -51,42 +43,6 @@ void ImportHours(const std::string& dir, std::vector<std::pair<int, int>> spans)
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 
-Samples ReadAll(const std::string& dir) {
-  Options options;
-  options.read_only = true;
-  options.background_compaction = false;
-  auto db = DB::Open(options, dir);
-  EXPECT_TRUE(db.ok()) << db.status();
-  Samples out;
-  if (!db.ok()) return out;
-  auto q = (*db)->NewQuerier(INT64_MIN, INT64_MAX);
-  LabelMatcher all{LabelMatcher::Type::kRegexMatch, "__name__", ".+"};
-  auto set = (*q)->Select({&all, 1});
-  while ((*set)->Next()) {
-    std::string key;
-    for (const Label& l : (*set)->labels()) key += l.name + "=" + l.value + ";";
-    auto it = (*set)->NewIterator();
-    while (it->Next()) out[key].emplace_back(it->timestamp_ms(), it->value());
-  }
-  q->reset();
-  EXPECT_TRUE((*db)->Close().ok());
-  return out;
-}
-
-std::vector<engine::BlockMeta> Blocks(const std::string& dir) {
-  std::vector<engine::BlockMeta> out;
-  auto names = Env::Default()->GetChildren(dir);
-  if (!names.ok()) return out;
-  for (const std::string& n : *names) {
-    if (!engine::ParseUlid(n).ok()) continue;
-    auto meta = engine::ReadBlockMeta(*Env::Default(), dir + "/" + n);
-    if (meta.ok()) out.push_back(*meta);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.min_time_ms < b.min_time_ms; });
-  return out;
-}
-
 // The directory's file names and contents, to see that nothing changed.
 std::string Fingerprint(const std::string& dir) {
   return RunCommand("cd " + dir + " && find . -type f | sort | xargs md5sum").output;
@@ -98,7 +54,7 @@ TEST(CompactTest, SmallBlocksBecomeFewerLargerOnesWithTheSameSamples) {
   ImportHours(dir, {{0, 13}});
   const auto before = Blocks(dir);
   ASSERT_EQ(before.size(), 7u);
-  const Samples samples = ReadAll(dir);
+  const SampleMap samples = ReadAll(dir);
   const CommandResult r = RunStrata("compact " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("merge "), std::string::npos) << r.output;
@@ -121,7 +77,7 @@ TEST(CompactTest, OverlappingBlocksAreMerged) {
   ImportHours(dir, {{0, 2}});
   ImportHours(dir, {{1, 2}});  // same samples again: a second, overlapping block
   ASSERT_EQ(Blocks(dir).size(), 2u);
-  const Samples samples = ReadAll(dir);
+  const SampleMap samples = ReadAll(dir);
   const CommandResult r = RunStrata("compact " + dir);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("(overlap)"), std::string::npos) << r.output;
@@ -142,7 +98,7 @@ TEST(CompactTest, TombstonesAreAppliedToTheFiles) {
     ASSERT_TRUE((*db)->Delete(kBaseMs + kHourMs, kBaseMs + 3 * kHourMs - 1, {&m, 1}).ok());
     ASSERT_TRUE((*db)->Close().ok());
   }
-  const Samples visible = ReadAll(dir);  // deletions already hide the samples
+  const SampleMap visible = ReadAll(dir);  // deletions already hide the samples
   uint64_t tombstones = 0;
   for (const auto& m : Blocks(dir)) tombstones += m.stats.num_tombstones;
   ASSERT_GT(tombstones, 0u);

@@ -20,6 +20,7 @@
 #include "strata/env.h"
 #include "tests/testing/process.h"
 #include "tests/testing/prometheus_fixture.h"
+#include "tests/tools/import_compact_test_util.h"
 #include "tools/text_parser.h"
 
 namespace strata::tools {
@@ -30,70 +31,11 @@ using testing::HaveProgram;
 using testing::RunCommand;
 using testing::TempDir;
 
-// series ("name=\"value\",..." sorted) -> (timestamp, value bits), in time order.
-using SampleMap = std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>>;
-
-constexpr int64_t kHourMs = 3600 * 1000;
 // 2023-01-01T00:00:00Z, aligned to 2h.
 constexpr int64_t kBaseMs = 1672531200000;
 
-CommandResult Strata(const std::string& args) {
-  return RunCommand(std::string(STRATA_BINARY) + " " + args + " 2>&1");
-}
-
-uint64_t Bits(double v) {
-  uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
-}
-
-// Every sample of the data directory `dir`, read with a read-only DB.
-SampleMap ReadAll(const std::string& dir) {
-  Options options;
-  options.read_only = true;
-  options.background_compaction = false;
-  auto db = DB::Open(options, dir);
-  EXPECT_TRUE(db.ok()) << db.status();
-  SampleMap out;
-  if (!db.ok()) return out;
-  auto q = (*db)->NewQuerier(INT64_MIN, INT64_MAX);
-  EXPECT_TRUE(q.ok());
-  LabelMatcher all{LabelMatcher::Type::kRegexMatch, "__name__", ".+"};
-  auto set = (*q)->Select({&all, 1});
-  EXPECT_TRUE(set.ok());
-  while ((*set)->Next()) {
-    std::string key;
-    for (const Label& l : (*set)->labels()) {
-      key += (key.empty() ? "" : ",") + l.name + "=\"" + l.value + "\"";
-    }
-    auto it = (*set)->NewIterator();
-    auto& samples = out[key];
-    while (it->Next()) samples.emplace_back(it->timestamp_ms(), Bits(it->value()));
-    EXPECT_TRUE(it->status().ok()) << it->status();
-  }
-  EXPECT_TRUE((*set)->status().ok());
-  q->reset();
-  EXPECT_TRUE((*db)->Close().ok());
-  return out;
-}
-
-std::vector<engine::BlockMeta> Blocks(const std::string& dir) {
-  std::vector<engine::BlockMeta> out;
-  auto names = Env::Default()->GetChildren(dir);
-  if (!names.ok()) return out;
-  for (const std::string& n : *names) {
-    if (!engine::ParseUlid(n).ok()) continue;
-    auto meta = engine::ReadBlockMeta(*Env::Default(), dir + "/" + n);
-    EXPECT_TRUE(meta.ok()) << meta.status();
-    if (meta.ok()) out.push_back(*meta);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.min_time_ms < b.min_time_ms; });
-  return out;
 }
 
 std::vector<std::string> Children(const std::string& dir) {
@@ -162,7 +104,7 @@ TEST(ImportTest, OpenMetricsSpanningSeveralRangesReadsBack) {
   SampleMap want;
   WriteFile(tmp.path() + "/in.om", MakeInput(true, 7, &want));
   const CommandResult r =
-      Strata("import openmetrics " + tmp.path() + "/in.om " + tmp.path() + "/out");
+      RunStrata("import openmetrics " + tmp.path() + "/in.om " + tmp.path() + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ExpectSameSamples(ReadAll(tmp.path() + "/out"), want);
   const auto blocks = Blocks(tmp.path() + "/out");
@@ -183,8 +125,8 @@ TEST(ImportTest, PrometheusFormatFromStdinWithExtraLabelsAndJson) {
   TempDir tmp;
   SampleMap want;
   WriteFile(tmp.path() + "/in.prom", MakeInput(false, 3, &want));
-  const CommandResult r = Strata("import openmetrics --label env=prod --json - " + tmp.path() +
-                                 "/out < " + tmp.path() + "/in.prom");
+  const CommandResult r = RunStrata("import openmetrics --label env=prod --json - " + tmp.path() +
+                                    "/out < " + tmp.path() + "/in.prom");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("\"blocks\":["), std::string::npos) << r.output;
   SampleMap with_env;
@@ -206,8 +148,8 @@ TEST(ImportTest, FewSamplesInMemoryTakesMorePassesSameResult) {
   TempDir tmp;
   SampleMap want;
   WriteFile(tmp.path() + "/in.om", MakeInput(true, 9, &want));
-  const CommandResult r = Strata("import openmetrics --max-samples-in-memory=10 " + tmp.path() +
-                                 "/in.om " + tmp.path() + "/out");
+  const CommandResult r = RunStrata("import openmetrics --max-samples-in-memory=10 " + tmp.path() +
+                                    "/in.om " + tmp.path() + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   ExpectSameSamples(ReadAll(tmp.path() + "/out"), want);
   EXPECT_EQ(Blocks(tmp.path() + "/out").size(), 5u);
@@ -217,8 +159,8 @@ TEST(ImportTest, LargerBlockDurationMakesFewerBlocks) {
   TempDir tmp;
   SampleMap want;
   WriteFile(tmp.path() + "/in.om", MakeInput(true, 9, &want));
-  const CommandResult r = Strata("import openmetrics --block-duration=1d " + tmp.path() +
-                                 "/in.om " + tmp.path() + "/out");
+  const CommandResult r = RunStrata("import openmetrics --block-duration=1d " + tmp.path() +
+                                    "/in.om " + tmp.path() + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Blocks(tmp.path() + "/out").size(), 1u);
   ExpectSameSamples(ReadAll(tmp.path() + "/out"), want);
@@ -245,7 +187,7 @@ TEST(ImportTest, BadInputExits2WithLineAndColumnAndLeavesNothing) {
     TempDir tmp;
     const std::string in = tmp.path() + "/bad.prom";
     WriteFile(in, c.text);
-    const CommandResult r = Strata("import openmetrics " + in + " " + tmp.path() + "/out");
+    const CommandResult r = RunStrata("import openmetrics " + in + " " + tmp.path() + "/out");
     EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_NE(r.output.find(in + c.message), std::string::npos) << r.output;
     EXPECT_TRUE(Children(tmp.path() + "/out").empty()) << c.message;
@@ -255,8 +197,8 @@ TEST(ImportTest, BadInputExits2WithLineAndColumnAndLeavesNothing) {
 TEST(ImportTest, OpenMetricsWithoutEofIsAnError) {
   TempDir tmp;
   WriteFile(tmp.path() + "/in.om", "a 1 1672531200\n");
-  const CommandResult r = Strata("import openmetrics --format=openmetrics " + tmp.path() +
-                                 "/in.om " + tmp.path() + "/out");
+  const CommandResult r = RunStrata("import openmetrics --format=openmetrics " + tmp.path() +
+                                    "/in.om " + tmp.path() + "/out");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("in.om:2:1: expected # EOF"), std::string::npos) << r.output;
 }
@@ -266,8 +208,8 @@ TEST(ImportTest, ConflictingDuplicateInALaterRangeRemovesEarlierBlocks) {
   // The first range's block is written before the second range finds the
   // conflict; the run must take it back.
   WriteFile(tmp.path() + "/in.prom", "a 1 1672531200000\na 2 1672545600000\na 3 1672545600000\n");
-  const CommandResult r = Strata("import openmetrics --max-samples-in-memory=1 " + tmp.path() +
-                                 "/in.prom " + tmp.path() + "/out");
+  const CommandResult r = RunStrata("import openmetrics --max-samples-in-memory=1 " + tmp.path() +
+                                    "/in.prom " + tmp.path() + "/out");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("two different values at timestamp 1672545600000"), std::string::npos)
       << r.output;
@@ -275,13 +217,13 @@ TEST(ImportTest, ConflictingDuplicateInALaterRangeRemovesEarlierBlocks) {
 }
 
 TEST(ImportTest, UsageErrorsExit2) {
-  EXPECT_EQ(Strata("import").exit_code, 2);
-  EXPECT_EQ(Strata("import openmetrics onlyone").exit_code, 2);
-  EXPECT_EQ(Strata("import openmetrics --block-duration=xyz a b").exit_code, 2);
-  EXPECT_EQ(Strata("import openmetrics --label =x a b").exit_code, 2);
-  EXPECT_EQ(Strata("import nosuch a b").exit_code, 2);
-  EXPECT_EQ(Strata("import openmetrics /nonexistent/file /tmp/x").exit_code, 2);
-  const CommandResult help = Strata("import openmetrics --help");
+  EXPECT_EQ(RunStrata("import").exit_code, 2);
+  EXPECT_EQ(RunStrata("import openmetrics onlyone").exit_code, 2);
+  EXPECT_EQ(RunStrata("import openmetrics --block-duration=xyz a b").exit_code, 2);
+  EXPECT_EQ(RunStrata("import openmetrics --label =x a b").exit_code, 2);
+  EXPECT_EQ(RunStrata("import nosuch a b").exit_code, 2);
+  EXPECT_EQ(RunStrata("import openmetrics /nonexistent/file /tmp/x").exit_code, 2);
+  const CommandResult help = RunStrata("import openmetrics --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--block-duration"), std::string::npos);
 }
@@ -305,7 +247,8 @@ TEST(ImportTest, SameBlocksAndSamplesAsPromtool) {
   SampleMap want;
   WriteFile(tmp.path() + "/in.om", MakeInput(true, 7, &want));
   ASSERT_EQ(
-      Strata("import openmetrics " + tmp.path() + "/in.om " + tmp.path() + "/strata").exit_code, 0);
+      RunStrata("import openmetrics " + tmp.path() + "/in.om " + tmp.path() + "/strata").exit_code,
+      0);
   const CommandResult p = RunCommand("promtool tsdb create-blocks-from openmetrics " + tmp.path() +
                                      "/in.om " + tmp.path() + "/prom 2>&1");
   ASSERT_EQ(p.exit_code, 0) << p.output;
@@ -329,7 +272,7 @@ TEST(ImportTest, PrometheusDataDirectoryEverySampleArrives) {
   ASSERT_EQ(RunCommand("cp -r " + testing::PrometheusFixtureDataDir() + " " + src).exit_code, 0);
   const std::string before =
       RunCommand("cd " + src + " && find . -type f | sort | xargs md5sum").output;
-  const CommandResult r = Strata("import prometheus " + src + " " + tmp.path() + "/out");
+  const CommandResult r = RunStrata("import prometheus " + src + " " + tmp.path() + "/out");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(RunCommand("cd " + src + " && find . -type f | sort | xargs md5sum").output, before)
       << "the source changed";
@@ -349,7 +292,7 @@ TEST(ImportTest, PrometheusDataDirectoryEverySampleArrives) {
   // The fixture's block came across under its own ULID, the head as more.
   EXPECT_GE(Blocks(tmp.path() + "/out").size(), 2u);
   // Importing twice collides with the blocks already there.
-  const CommandResult again = Strata("import prometheus " + src + " " + tmp.path() + "/out");
+  const CommandResult again = RunStrata("import prometheus " + src + " " + tmp.path() + "/out");
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
 }
