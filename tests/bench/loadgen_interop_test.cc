@@ -1,15 +1,12 @@
 // Drives the real Prometheus 2.42 and VictoriaMetrics 1.79 (Debian
 // packages) with strata-loadgen and checks every series and sample arrived:
 // the load generator speaks remote write the way real receivers expect.
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,45 +14,27 @@
 #include "base/json.h"
 #include "bench/loadgen/http_client.h"
 #include "gtest/gtest.h"
+#include "tests/testing/process.h"
 
 namespace strata::loadgen {
 namespace {
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using strata::testing::ChildProcess;
+using strata::testing::FreePort;
 
 // A peer server started for one test and killed at its end.
 class Peer {
  public:
   Peer(std::vector<std::string> argv, int port, std::string ready_path)
       : port_(port), ready_path_(std::move(ready_path)) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::freopen("/dev/null", "w", stdout);
-      ::freopen("/dev/null", "w", stderr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Peer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    auto child = ChildProcess::Start(argv, "");
+    if (child.ok())
+      process_ = *std::move(child);
+    else
+      ADD_FAILURE() << child.status();
   }
   bool WaitReady() {
+    if (process_ == nullptr) return false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       HttpClient c("127.0.0.1", port_);
@@ -99,7 +78,7 @@ class Peer {
   int port() const { return port_; }
 
  private:
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;  // killed by its destructor
   int port_;
   std::string ready_path_;
 };

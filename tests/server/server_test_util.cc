@@ -2,19 +2,46 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <string_view>
+#include <thread>
 
 #include "gtest/gtest.h"
 
 namespace strata::server::testing {
 
+namespace {
+
+// The port `strata serve` reports in its "Listening" log line, waiting up
+// to `timeout` for it; 0 if the process exited or never said.
+int ListeningPort(const std::string& log_path, strata::testing::ChildProcess& process,
+                  absl::Duration timeout) {
+  static constexpr std::string_view kLine = "msg=Listening address=127.0.0.1:";
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    std::ifstream in(log_path);
+    for (std::string line; std::getline(in, line);) {
+      const size_t at = line.find(kLine);
+      if (at != std::string::npos) return std::atoi(line.c_str() + at + kLine.size());
+    }
+    if (!process.Running()) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::unique_ptr<StrataServer> StrataServer::Start(const std::string& dir,
                                                   const std::vector<std::string>& extra) {
   auto s = std::make_unique<StrataServer>();
-  s->port_ = strata::testing::FreePort();
   s->log_path_ = dir + ".log";
-  std::vector<std::string> argv = {STRATA_BINARY, "serve",
-                                   "--listen=127.0.0.1:" + std::to_string(s->port_),
+  // Port 0: the server binds a port nobody else holds and logs it, so tests
+  // running side by side never meet each other's servers.
+  std::vector<std::string> argv = {STRATA_BINARY, "serve", "--listen=127.0.0.1:0",
                                    "--storage.path=" + dir};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto child = strata::testing::ChildProcess::Start(argv, s->log_path_);
@@ -23,7 +50,8 @@ std::unique_ptr<StrataServer> StrataServer::Start(const std::string& dir,
     return nullptr;
   }
   s->process_ = *std::move(child);
-  if (!strata::testing::WaitForHttp(s->port_, "/-/ready", absl::Seconds(20))) {
+  s->port_ = ListeningPort(s->log_path_, *s->process_, absl::Seconds(20));
+  if (s->port_ == 0 || !strata::testing::WaitForHttp(s->port_, "/-/ready", absl::Seconds(20))) {
     ADD_FAILURE() << "strata serve did not become ready; log:\n"
                   << strata::testing::RunCommand("cat " + s->log_path_).output;
     return nullptr;

@@ -31,9 +31,10 @@ class StrataServer {
   StrataServer& operator=(const StrataServer&) = delete;
   ~StrataServer();
 
-  // Starts the binary on a free port with `--storage.path=dir` and `extra`
-  // flags; waits up to 20 s for /-/ready. Null (and a test failure) if it
-  // did not come up.
+  // Starts the binary with `--storage.path=dir` and `extra` flags on a port
+  // of its own choosing (it listens on port 0 and logs the port; `extra`
+  // must keep the logfmt log at info level); waits up to 20 s for
+  // /-/ready. Null (and a test failure) if it did not come up.
   static std::unique_ptr<StrataServer> Start(const std::string& dir,
                                              const std::vector<std::string>& extra = {});
   int port() const { return port_; }

@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <thread>
 
 #include "base/strings.h"
@@ -36,21 +38,45 @@ bool HaveProgram(const std::string& program) {
   return RunCommand(StrCat("command -v '", program, "' >/dev/null 2>&1")).exit_code == 0;
 }
 
-int FreePort() {
+namespace {
+
+// The lowest port the kernel hands out for outgoing connections and bind(0)
+// (net.ipv4.ip_local_port_range); 32768 when it cannot be read.
+int EphemeralPortLow() {
+  int lo = 32768, hi = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &lo, &hi) != 2) lo = 32768;
+    std::fclose(f);
+  }
+  return lo;
+}
+
+bool CanBind(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return port;
+  return ok;
+}
+
+}  // namespace
+
+int FreePort() {
+  // A port below the ephemeral range: the kernel never gives it to an
+  // outgoing connection or to another bind(0) between our check and the
+  // caller's bind, so only another FreePort caller can race us, and the
+  // random choice among thousands makes that unlikely.
+  const int lo = 10000, hi = std::max(lo + 1000, EphemeralPortLow());
+  thread_local std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(lo, hi - 1)(rng);
+    if (CanBind(port)) return port;
+  }
+  return -1;
 }
 
 // ChildProcess ---------------------------------------------------------------

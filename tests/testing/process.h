@@ -37,8 +37,11 @@ CommandResult RunCommand(const std::string& command);
 // True if `program` is found on PATH.
 bool HaveProgram(const std::string& program);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
-// released). Another process may take it before the caller binds it.
+// A TCP port on 127.0.0.1 that was free a moment ago, chosen at random
+// below the kernel's ephemeral range so that outgoing connections cannot
+// take it; another test may still pick it before the caller binds it, so a
+// server that can listen on port 0 and report its port is safer. -1 if none
+// was found.
 int FreePort();
 
 // A child process started with fork/execvp. The destructor sends SIGTERM,
