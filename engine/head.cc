@@ -345,8 +345,8 @@ StatusOr<std::vector<HeadSeriesData>> Head::Select(std::span<const index::Matche
     if (data.chunks.empty() && data.ooo_timestamps.empty()) continue;
     out.push_back(std::move(data));
   }
-  std::sort(out.begin(), out.end(),
-            [](const HeadSeriesData& a, const HeadSeriesData& b) { return a.labels < b.labels; });
+  index::SortByLabels(out,
+                      [](const HeadSeriesData& d) -> const index::Labels& { return d.labels; });
   return out;
 }
 
@@ -408,8 +408,7 @@ StatusOr<uint64_t> Head::WriteBlock(BlockWriter& writer, int64_t mint, int64_t m
     MutexLock lock(&ref_stripes_[i].mu);
     for (const auto& [ref, s] : ref_stripes_[i].series) series.push_back(s.get());
   }
-  std::sort(series.begin(), series.end(),
-            [](const Series* a, const Series* b) { return a->labels < b->labels; });
+  index::SortByLabels(series, [](const Series* s) -> const index::Labels& { return s->labels; });
   {
     absl::flat_hash_set<std::string_view> symbols;
     for (const Series* s : series) {

@@ -68,27 +68,48 @@ class PublicIterator final : public SeriesIterator {
 std::unique_ptr<SampleIterator> NewEntryIterator(const SelectState& st,
                                                  const SelectState::Entry& e) {
   std::vector<std::unique_ptr<SampleIterator>> its;
+  std::vector<TimeRange> ranges;  // each input's, for the merge to skip its heap
+  auto add = [&](std::unique_ptr<SampleIterator> it, TimeRange r) {
+    its.push_back(std::move(it));
+    ranges.push_back(r);
+  };
   for (size_t bi : e.blocks) {
     const BlockSeries& bs = st.block_series[bi];
     const Block& block = *st.blocks[bs.block];
     std::vector<TimedChunk> chunks;
     chunks.reserve(bs.chunks.size());
+    TimeRange range{INT64_MAX, INT64_MIN};
     for (const index::ChunkMeta& m : bs.chunks) {
       StatusOr<ChunkView> c = block.chunks().Chunk(m.ref);
       if (!c.ok()) {
-        its.push_back(NewErrorSampleIterator(Annotate(c.status(), StrCat("block ", block.dir()))));
+        add(NewErrorSampleIterator(Annotate(c.status(), StrCat("block ", block.dir()))),
+            {INT64_MIN, INT64_MAX});
         chunks.clear();
         break;
       }
       chunks.push_back({m.min_time_ms, m.max_time_ms, c->encoding, c->data});
+      range = {std::min(range.min_time_ms, m.min_time_ms),
+               std::max(range.max_time_ms, m.max_time_ms)};
     }
     if (!chunks.empty()) {
-      its.push_back(NewChunkSampleIterator(std::move(chunks), bs.deleted.get(), st.mint, st.maxt));
+      add(NewChunkSampleIterator(std::move(chunks), bs.deleted.get(), st.mint, st.maxt), range);
     }
   }
-  if (e.head >= 0) its.push_back(st.head[e.head].NewIterator(st.mint, st.maxt));
-  if (its.size() == 1) return std::move(its[0]);
-  return NewMergeSampleIterator(std::move(its));
+  if (e.head >= 0) {
+    const HeadSeriesData& h = st.head[e.head];
+    TimeRange range{INT64_MAX, INT64_MIN};
+    for (const TimedChunk& c : h.chunks) {
+      range = {std::min(range.min_time_ms, c.min_time_ms),
+               std::max(range.max_time_ms, c.max_time_ms)};
+    }
+    if (!h.ooo_timestamps.empty()) {
+      range = {std::min(range.min_time_ms, h.ooo_timestamps.front()),
+               std::max(range.max_time_ms, h.ooo_timestamps.back())};
+    }
+    if (!h.status.ok()) range = {INT64_MIN, INT64_MAX};
+    add(h.NewIterator(st.mint, st.maxt), range);
+  }
+  return NewMergeSampleIterator(std::move(its), ranges);
 }
 
 class MergedSeriesSet final : public SeriesSet {
@@ -204,8 +225,7 @@ StatusOr<std::unique_ptr<SeriesSet>> DBQuerier::SelectIndex(
     items.push_back({&st->head[i].labels, -1, static_cast<int64_t>(i)});
   }
   if (blocks_.size() + (st->head.empty() ? 0 : 1) > 1) {
-    std::stable_sort(items.begin(), items.end(),
-                     [](const Item& a, const Item& b) { return *a.labels < *b.labels; });
+    index::SortByLabels(items, [](const Item& it) -> const index::Labels& { return *it.labels; });
   }
   for (const Item& it : items) {
     if (st->entries.empty() || !(*st->entries.back().labels == *it.labels)) {

@@ -136,6 +136,16 @@ int Compare(const Labels& a, const Labels& b) {
   return 0;
 }
 
+int CompareDecoded(std::span<const Label> a, std::span<const Label> b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (int c = a[i].name.compare(b[i].name); c != 0) return c < 0 ? -1 : 1;
+    if (int c = a[i].value.compare(b[i].value); c != 0) return c < 0 ? -1 : 1;
+  }
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  return 0;
+}
+
 LabelsBuilder::LabelsBuilder(const Labels& base) {
   for (const Label& l : base) pairs_.emplace_back(std::string(l.name), std::string(l.value));
 }

@@ -104,8 +104,8 @@ StatusOr<Result> Engine::Range(DB& db, std::string_view query, int64_t start_ms,
   for (internal::Series& s : value.series) {
     result.matrix.push_back(SeriesResult{std::move(s.labels), std::move(s.points)});
   }
-  std::sort(result.matrix.begin(), result.matrix.end(),
-            [](const SeriesResult& a, const SeriesResult& b) { return a.labels < b.labels; });
+  index::SortByLabels(result.matrix,
+                      [](const SeriesResult& s) -> const index::Labels& { return s.labels; });
   return result;
 }
 

@@ -2,7 +2,10 @@
 // the string form.
 #include "index/labels.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -46,6 +49,30 @@ TEST(LabelsTest, CompareFollowsPrometheusOrder) {
   EXPECT_GT(Compare(b1, a1), 0);
   EXPECT_EQ(Compare(a1b2, Labels::FromPairs({{"b", "2"}, {"a", "1"}})), 0);
   EXPECT_LT(Compare(Labels(), a1), 0);
+}
+
+TEST(LabelsTest, SortByLabelsIsAStableSortByCompare) {
+  // Sets that share prefixes, are prefixes of each other, differ only in a
+  // name or only in a value, and repeat (stability is visible through the
+  // second member).
+  std::mt19937 rng(7);
+  const std::vector<std::string> words = {"a", "ab", "b", "job", "jo", "__name__", "x", "\xff"};
+  std::vector<std::pair<Labels, int>> items;
+  for (int i = 0; i < 2000; ++i) {
+    LabelsBuilder b;
+    const int n = static_cast<int>(rng() % 4);
+    for (int j = 0; j < n; ++j) b.Set(words[rng() % words.size()], words[rng() % words.size()]);
+    items.emplace_back(b.Build(), i);
+  }
+  std::vector<std::pair<Labels, int>> want = items;
+  std::stable_sort(want.begin(), want.end(),
+                   [](const auto& x, const auto& y) { return Compare(x.first, y.first) < 0; });
+  SortByLabels(items, [](const std::pair<Labels, int>& x) -> const Labels& { return x.first; });
+  ASSERT_EQ(items.size(), want.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(items[i].first, want[i].first) << i;
+    EXPECT_EQ(items[i].second, want[i].second) << i;
+  }
 }
 
 TEST(LabelsTest, HashIsEqualForEqualSetsAndDiffersForNeighbours) {
