@@ -59,14 +59,25 @@ std::unique_ptr<SampleIterator> NewChunkSampleIterator(std::vector<TimedChunk> c
                                                        const Intervals* deleted,
                                                        int64_t min_time_ms, int64_t max_time_ms);
 
+// The closed time range an input's samples lie in.
+struct TimeRange {
+  int64_t min_time_ms = 0;
+  int64_t max_time_ms = 0;
+};
+
 // A k-way merge of iterators over the same series from different sources
 // (blocks, head), each in time order. Each timestamp is yielded once, with
 // the value of the earliest iterator in `its` that has it. The first error
 // of any input ends the iteration and is status(); unlike Prometheus'
 // chainSampleIterator, which drops the failing input and carries on, the
 // caller never sees a partial series without an error.
+//
+// `ranges`, if given, holds each input's time range (one per input). When
+// they are disjoint and in order, as a series' blocks and then the head
+// usually are, the inputs are read one after another: the same samples,
+// without a heap step per sample.
 std::unique_ptr<SampleIterator> NewMergeSampleIterator(
-    std::vector<std::unique_ptr<SampleIterator>> its);
+    std::vector<std::unique_ptr<SampleIterator>> its, std::span<const TimeRange> ranges = {});
 
 // An iterator over the samples (`ts`[i], `vs`[i]).
 // REQUIRES: ts.size() == vs.size() (extra elements of the longer one are

@@ -294,6 +294,49 @@ TEST(MergeSampleIteratorTest, DeduplicatesEarliestIteratorWins) {
             (std::vector<Sample>{{1, 10}, {2, 200}, {3, 30}, {5, 50}, {6, 600}, {7, kStaleNaN}}));
 }
 
+// An iterator that fails after its samples.
+class FailingIterator final : public SampleIterator {
+ public:
+  bool Next() override { return false; }
+  bool Seek(int64_t) override { return false; }
+  int64_t timestamp_ms() const override { return 0; }
+  double value() const override { return 0; }
+  Status status() const override { return absl::DataLossError("broken"); }
+};
+
+// Walks `m` with a random mix of Next and Seek and checks every sample
+// against `ref`, the merged samples in time order.
+void CheckRandomWalk(SampleIterator& m, const std::vector<Sample>& ref, std::mt19937_64& rng,
+                     int64_t max_t) {
+  size_t i = 0;
+  bool started = false;
+  while (true) {
+    bool got;
+    if (rng() % 2 == 0) {
+      got = m.Next();
+      if (started) {
+        ++i;
+      }
+    } else {
+      const int64_t t = static_cast<int64_t>(rng() % static_cast<uint64_t>(max_t));
+      got = m.Seek(t);
+      if (!started || i >= ref.size() || ref[i].t < t) {
+        while (i < ref.size() && ref[i].t < t) {
+          ++i;
+        }
+      }
+    }
+    started = true;
+    ASSERT_EQ(got, i < ref.size());
+    if (!got) {
+      break;
+    }
+    ASSERT_EQ(m.timestamp_ms(), ref[i].t);
+    ASSERT_EQ(std::bit_cast<uint64_t>(m.value()), ref[i].v);
+  }
+  ASSERT_TRUE(m.status().ok());
+}
+
 TEST(MergeSampleIteratorTest, RandomAgainstBruteForceWithSeek) {
   std::mt19937_64 rng(11);
   for (int round = 0; round < 300; ++round) {
@@ -314,45 +357,54 @@ TEST(MergeSampleIteratorTest, RandomAgainstBruteForceWithSeek) {
       ref.push_back({t, v});
     }
     auto m = NewMergeSampleIterator(std::move(its));
-    size_t i = 0;
-    bool started = false;
-    while (true) {
-      bool got;
-      if (rng() % 2 == 0) {
-        got = m->Next();
-        if (started) {
-          ++i;
-        }
-      } else {
-        const int64_t t = static_cast<int64_t>(rng() % 1100);
-        got = m->Seek(t);
-        if (!started || i >= ref.size() || ref[i].t < t) {
-          while (i < ref.size() && ref[i].t < t) {
-            ++i;
-          }
-        }
-      }
-      started = true;
-      ASSERT_EQ(got, i < ref.size()) << round;
-      if (!got) {
-        break;
-      }
-      ASSERT_EQ(m->timestamp_ms(), ref[i].t);
-      ASSERT_EQ(std::bit_cast<uint64_t>(m->value()), ref[i].v);
-    }
-    ASSERT_TRUE(m->status().ok());
+    SCOPED_TRACE(round);
+    CheckRandomWalk(*m, ref, rng, 1100);
   }
 }
 
-// An iterator that fails after its samples.
-class FailingIterator final : public SampleIterator {
- public:
-  bool Next() override { return false; }
-  bool Seek(int64_t) override { return false; }
-  int64_t timestamp_ms() const override { return 0; }
-  double value() const override { return 0; }
-  Status status() const override { return absl::DataLossError("broken"); }
-};
+TEST(MergeSampleIteratorTest, InputsWithDisjointRangesAreReadInTurn) {
+  // Blocks of one series and then the head: each input's range is given,
+  // some inputs are empty, and in every other round two ranges touch so
+  // the merge must fall back to its heap. Either way the samples are the
+  // merge's.
+  std::mt19937_64 rng(12);
+  for (int round = 0; round < 300; ++round) {
+    const int n = 1 + static_cast<int>(rng() % 5);
+    const bool touching = round % 2 == 1 && n > 1;
+    std::map<int64_t, uint64_t> ref_map;
+    std::vector<std::unique_ptr<SampleIterator>> its;
+    std::vector<TimeRange> ranges;
+    for (int k = 0; k < n; ++k) {
+      const int64_t lo = k * 200, hi = lo + 150 + (touching && k == 0 ? 50 : 0);
+      std::vector<Sample> s;
+      for (int64_t t = lo + static_cast<int64_t>(rng() % 20); t <= hi && rng() % 8 != 0;
+           t += 1 + static_cast<int64_t>(rng() % 30)) {
+        s.push_back({t, RandomValue(rng)});
+        ref_map.emplace(t, s.back().v);
+      }
+      its.push_back(Vec(s));
+      ranges.push_back({lo, hi});
+    }
+    std::vector<Sample> ref;
+    for (const auto& [t, v] : ref_map) ref.push_back({t, v});
+    auto m = NewMergeSampleIterator(std::move(its), ranges);
+    SCOPED_TRACE(round);
+    CheckRandomWalk(*m, ref, rng, n * 200 + 100);
+  }
+}
+
+TEST(MergeSampleIteratorTest, ErrorOfAnInputReadInTurnIsReported) {
+  std::vector<std::unique_ptr<SampleIterator>> its;
+  its.push_back(Vec({{1, 10}}));
+  its.push_back(std::make_unique<FailingIterator>());
+  its.push_back(Vec({{30, 10}}));
+  const std::vector<TimeRange> ranges = {{0, 9}, {10, 19}, {20, 39}};
+  auto m = NewMergeSampleIterator(std::move(its), ranges);
+  ASSERT_TRUE(m->Next());
+  EXPECT_FALSE(m->Next());
+  EXPECT_EQ(m->status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(m->Seek(30));
+}
 
 TEST(MergeSampleIteratorTest, ErrorOfAnyInputIsReported) {
   std::vector<std::unique_ptr<SampleIterator>> its;
