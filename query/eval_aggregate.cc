@@ -1,7 +1,9 @@
 // Aggregation operators (sum, min, max, avg, group, stddev, stdvar, count,
-// count_values, bottomk, topk, quantile) with `by`/`without`, computed step
-// by step with the arithmetic of Prometheus 2.42 (engine.go aggregation):
-// incremental means, Welford variance, NaN handling of min/max and topk.
+// count_values, bottomk, topk, quantile) with `by`/`without` and the
+// arithmetic of Prometheus 2.42 (engine.go aggregation): incremental means,
+// Welford variance, NaN handling of min/max and topk. Each step sees its
+// series in input order; the aggregations that keep only a running state
+// read the input series by series, the others step by step.
 #include <algorithm>
 #include <cmath>
 #include <span>
@@ -17,11 +19,16 @@
 namespace strata::query::internal {
 namespace {
 
-struct GroupState {
-  int64_t stamp = -1;  // step of the last update; older means empty
+// One group's running aggregate at one step; count 0 means no value yet.
+struct Acc {
   double value = 0;
   double mean = 0;
   double count = 0;
+};
+
+struct GroupState {
+  int64_t stamp = -1;  // step of the last update; older means empty
+  Acc acc;
   std::vector<std::pair<uint32_t, double>> items;  // topk, bottomk, quantile
 };
 
@@ -66,13 +73,11 @@ class Grouper {
   std::vector<index::Labels> out_labels_;
 };
 
-void Accumulate(AggregateOp op, GroupState& g, double v, int64_t step) {
-  if (g.stamp != step) {
-    g.stamp = step;
+void Accumulate(AggregateOp op, Acc& g, double v) {
+  if (g.count == 0) {
     g.value = v;
     g.mean = v;
     g.count = 1;
-    g.items.clear();
     if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) g.value = 0;
     return;
   }
@@ -106,7 +111,7 @@ void Accumulate(AggregateOp op, GroupState& g, double v, int64_t step) {
   }
 }
 
-double Result(AggregateOp op, const GroupState& g) {
+double Result(AggregateOp op, const Acc& g) {
   switch (op) {
     case AggregateOp::kAvg:
       return g.mean;
@@ -134,10 +139,14 @@ bool Before(bool top, double a, double b) {
 // The k elements of `items` (series index, value; in input order) that
 // Prometheus' topk/bottomk keep, ties included: a size-k heap ordered as
 // its vectorByValueHeap (vectorByReverseValueHeap for bottomk), filled in
-// input order, whose root is replaced only by a strictly better value.
-// Which of several equal values survive depends on that heap's shape, so
-// it is reproduced step for step (Go's container/heap) rather than sorted.
-void SelectLikePrometheus(bool top, size_t k, std::span<const std::pair<uint32_t, double>> items,
+// input order. Which of several equal values survive depends on that
+// heap's shape, so it is reproduced step for step (Go's container/heap)
+// rather than sorted. Prometheus 3 replaces the root by a strictly better
+// value (or a number over a NaN root) and fixes the heap; Prometheus 2.42
+// (`prometheus2`) pops the root and pushes the newcomer, and lets any
+// value replace a NaN root: the same values, different ties.
+void SelectLikePrometheus(bool top, bool prometheus2, size_t k,
+                          std::span<const std::pair<uint32_t, double>> items,
                           std::vector<std::pair<uint32_t, double>>* heap) {
   auto less = [top](const std::pair<uint32_t, double>& a, const std::pair<uint32_t, double>& b) {
     if (std::isnan(a.second)) return true;
@@ -152,12 +161,12 @@ void SelectLikePrometheus(bool top, size_t k, std::span<const std::pair<uint32_t
       j = i;
     }
   };
-  auto down = [&](size_t i) {
+  auto down = [&](size_t i, size_t n) {
     const size_t start = i;
     for (;;) {
       size_t j = 2 * i + 1;
-      if (j >= h.size()) break;
-      if (j + 1 < h.size() && less(h[j + 1], h[j])) ++j;
+      if (j >= n) break;
+      if (j + 1 < n && less(h[j + 1], h[j])) ++j;
       if (!less(h[j], h[i])) break;
       std::swap(h[i], h[j]);
       i = j;
@@ -173,11 +182,81 @@ void SelectLikePrometheus(bool top, size_t k, std::span<const std::pair<uint32_t
     }
     const double root = h[0].second;
     const bool better = top ? root < item.second : root > item.second;
-    if (better || (std::isnan(root) && !std::isnan(item.second))) {
+    if (prometheus2) {
+      if (!better && !std::isnan(root)) continue;
+      if (k == 1) {
+        h[0] = item;
+        continue;
+      }
+      std::swap(h[0], h.back());  // heap.Pop
+      down(0, h.size() - 1);
+      h.back() = item;  // heap.Push
+      up(h.size() - 1);
+    } else if (better || (std::isnan(root) && !std::isnan(item.second))) {
       h[0] = item;
-      if (k > 1 && !down(0)) up(0);
+      if (k > 1 && !down(0, h.size())) up(0);
     }
   }
+}
+
+// Whether an aggregation's value at a step needs only a running state per
+// group (no parameter, no list of the step's values).
+bool Streams(AggregateOp op) {
+  switch (op) {
+    case AggregateOp::kSum:
+    case AggregateOp::kAvg:
+    case AggregateOp::kCount:
+    case AggregateOp::kGroup:
+    case AggregateOp::kMin:
+    case AggregateOp::kMax:
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A streaming aggregation read series by series into one Acc per group and
+// step, instead of transposing the whole input to steps first: each step
+// still sees its series in input order, so the arithmetic is the same.
+// Output series are created in the order the step-by-step evaluation would
+// create them (by the first step a group has a value, then by its first
+// series at that step), since a later topk's ties depend on that order.
+StatusOr<Value> AggregateBySeries(Context& ctx, AggregateOp op, const std::vector<Series>& series,
+                                  const std::vector<int>& group_of, const Grouper& grouper,
+                                  const Grid& grid) {
+  const size_t steps = static_cast<size_t>(grid.size());
+  std::vector<Acc> acc(grouper.size() * steps);
+  std::vector<std::pair<int64_t, size_t>> first(grouper.size(), {INT64_MAX, 0});
+  for (size_t i = 0; i < series.size(); ++i) {
+    if ((i & 255) == 0) STRATA_RETURN_IF_ERROR(ctx.CheckDeadline());
+    const size_t g = static_cast<size_t>(group_of[i]);
+    Acc* row = &acc[g * steps];
+    for (const Point& p : series[i].points) {
+      const int64_t step = grid.Index(p.t);
+      Accumulate(op, row[step], p.v);
+      if (step < first[g].first) first[g] = {step, i};
+    }
+  }
+  std::vector<size_t> order;
+  for (size_t g = 0; g < first.size(); ++g) {
+    if (first[g].first != INT64_MAX) order.push_back(g);
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return first[a] < first[b]; });
+  SeriesBuilder out;
+  for (size_t g : order) {
+    const int o = out.Intern(grouper.labels(static_cast<int>(g)));
+    const Acc* row = &acc[g * steps];
+    for (size_t step = 0; step < steps; ++step) {
+      if (row[step].count == 0) continue;
+      STRATA_RETURN_IF_ERROR(out.Add(o, grid.T(static_cast<int64_t>(step)), Result(op, row[step])));
+    }
+  }
+  Value result;
+  result.type = ValueType::kVector;
+  result.series = out.Finish();
+  return result;
 }
 
 }  // namespace
@@ -214,6 +293,14 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
     for (size_t i = 0; i < input.series.size(); ++i)
       group_of[i] = grouper.Of(input.series[i].labels);
   }
+  if (Streams(e.op)) {
+    // One state per group and step, when that is no more than the input.
+    size_t points = 0;
+    for (const Series& s : input.series) points += s.points.size();
+    if (grouper.size() * static_cast<size_t>(grid.size()) <= points) {
+      return AggregateBySeries(ctx, e.op, input.series, group_of, grouper, grid);
+    }
+  }
   const StepView view = Transpose(input.series, grid);
   std::vector<GroupState> groups(grouper.size());
   std::vector<int> touched;
@@ -234,8 +321,13 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
         if (static_cast<size_t>(g) >= groups.size()) groups.resize(g + 1);
       }
       GroupState& gs = groups[g];
-      if (gs.stamp != step) touched.push_back(g);
-      Accumulate(e.op, gs, v, step);
+      if (gs.stamp != step) {
+        touched.push_back(g);
+        gs.stamp = step;
+        gs.acc = Acc{};
+        gs.items.clear();
+      }
+      Accumulate(e.op, gs.acc, v);
       if (selects || e.op == AggregateOp::kQuantile) gs.items.emplace_back(i, v);
     }
     if (out_of_group.size() < grouper.size()) out_of_group.resize(grouper.size(), -1);
@@ -247,7 +339,7 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
         const size_t k =
             kf >= static_cast<double>(gs.items.size()) ? gs.items.size() : static_cast<size_t>(kf);
         const bool top = e.op == AggregateOp::kTopk;
-        SelectLikePrometheus(top, k, gs.items, &selected);
+        SelectLikePrometheus(top, !ctx.left_open(), k, gs.items, &selected);
         std::stable_sort(selected.begin(), selected.end(), [top](const auto& a, const auto& b) {
           return Before(top, a.second, b.second);
         });
@@ -264,7 +356,7 @@ StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Valu
         for (const auto& it : gs.items) values.push_back(it.second);
         v = Quantile(param->scalar[step], values);
       } else {
-        v = Result(e.op, gs);
+        v = Result(e.op, gs.acc);
       }
       if (out_of_group[g] < 0) out_of_group[g] = out.Intern(grouper.labels(g));
       STRATA_RETURN_IF_ERROR(out.Add(out_of_group[g], t, v));

@@ -79,6 +79,29 @@ TEST_F(EngineTest, TopkAndBottomkBreakTiesAsPrometheusDoes) {
   EXPECT_EQ(jobs("bottomk(2, m)"), (std::set<std::string>{"a", "b"}));
 }
 
+TEST_F(EngineTest, TopkTiesDifferBetweenPrometheus2And3) {
+  // max_over_time(node_load1[1h]) of 17 hosts at one step of the week-long
+  // side-by-side run, in label order: j10 and j15 tie at 12.47 for the
+  // fifth place. Prometheus 2.42 pops the heap's root and pushes the
+  // newcomer, and keeps j15; Prometheus 3 replaces the root in place and
+  // keeps j10.
+  const std::vector<double> values = {4.05,  6.49,  4.26, 14,   11.27, 6.61, 1.69,  4.36, 8.45,
+                                      16.04, 12.47, 16.8, 9.47, 2.09,  2.59, 12.47, 13.34};
+  for (size_t i = 0; i < values.size(); ++i) {
+    Load("m", (i < 10 ? "j0" : "j") + std::to_string(i), 60'000, {values[i]});
+  }
+  auto jobs = [&](Compat compat) {
+    StatusOr<Result> r = Instant("topk(5, m)", 0, compat);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::set<std::string> out;
+    if (!r.ok()) return out;
+    for (const VectorElement& e : r->vector) out.insert(std::string(e.labels.Get("job")));
+    return out;
+  };
+  EXPECT_EQ(jobs(Compat::kPrometheus2), (std::set<std::string>{"j03", "j09", "j11", "j15", "j16"}));
+  EXPECT_EQ(jobs(Compat::kPrometheus3), (std::set<std::string>{"j03", "j09", "j10", "j11", "j16"}));
+}
+
 TEST_F(EngineTest, LookbackWindowIsLeftOpenOnlyInPrometheus3) {
   Load("m", "a", 60'000, {1});
   auto p2 = Instant("m", 5 * 60'000, Compat::kPrometheus2);
