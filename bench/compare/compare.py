@@ -18,7 +18,7 @@ comparable with the reference), Prometheus 2.42
 agree when both have the same series and every value is within 1e-9
 relative (NaN equal to NaN).
 
-Usage: bench/compare/compare.py --size small|medium|high-cardinality
+Usage: bench/compare/compare.py --size small|medium|high-cardinality|week
            [--peers strata,prometheus,victoria-metrics] [--no-jitter]
            [--markdown FILE]
 """
@@ -44,10 +44,13 @@ LOADGEN = os.path.join(ROOT, "build", "bin", "strata-loadgen")
 STRATA = os.path.join(ROOT, "build", "bin", "strata")
 
 SIZES = {
-    # hosts, series per host (0 = all ~600), span seconds
-    "small": (2, 0, 3600),
-    "medium": (170, 0, 4 * 3600),  # >= 100 k active series, >= 50 M samples
-    "high-cardinality": (1700, 0, 2 * 3600),  # >= 1 M active series
+    # hosts, series per host (0 = all ~600), span seconds, scrape interval s
+    "small": (2, 0, 3600, 15),
+    "medium": (170, 0, 4 * 3600, 15),  # >= 100 k active series, >= 50 M samples
+    "high-cardinality": (1700, 0, 2 * 3600, 15),  # >= 1 M active series
+    # The PromQL issue's latency run: ~10 k series over 7 days, queried at a
+    # 60 s step; scraped every 60 s to keep it to ~100 M samples.
+    "week": (17, 0, 7 * 86400, 60),
 }
 
 QUERIES = [
@@ -232,10 +235,10 @@ def results_agree(got, want):
 
 
 def run(size, peers, markdown, jitter):
-    hosts, per_host, span = SIZES[size]
+    hosts, per_host, span, interval = SIZES[size]
     load = os.getloadavg()
     now = int(time.time())
-    start_ms = (now - span) // 15 * 15 * 1000
+    start_ms = (now - span) // interval * interval * 1000
     work = tempfile.mkdtemp(prefix="strata-compare-")
     rows = []
     answers = {}
@@ -245,6 +248,7 @@ def run(size, peers, markdown, jitter):
             cpu0 = proc_cpu_seconds(peer.proc.pid)
             cmd = [LOADGEN, f"--target=127.0.0.1:{peer.port}", f"--hosts={hosts}",
                    f"--series-per-host={per_host}", f"--span-s={span}", f"--start={start_ms}",
+                   f"--interval-ms={interval * 1000}",
                    "--connections=4", "--samples-per-request=5000",
                    "--jitter" if jitter else "--no-jitter"]
             out = subprocess.run(cmd, capture_output=True, text=True)
@@ -284,7 +288,7 @@ def run(size, peers, markdown, jitter):
     lines = [f"### Side-by-side, size `{size}` ({time.strftime('%Y-%m-%d', time.gmtime())})", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-             f"load average before the run {load[0]:.1f}; scrape timestamps "
+             f"load average before the run {load[0]:.1f}; scrape interval {interval} s, timestamps "
              f"{'with 0-5 ms jitter' if jitter else 'exactly on the interval'}; "
              f"command: `bench/compare/compare.py --size {size}"
              f"{'' if jitter else ' --no-jitter'}`", "",

@@ -6,8 +6,9 @@
 // remote-writes them to `--target` over `--connections` keep-alive
 // connections. Series are sharded over the connections by hash, and each
 // connection sends its requests in time order, as Prometheus' shards do,
-// so no sample arrives out of order. Each TimeSeries carries one sample,
-// as in Prometheus' own requests.
+// so no sample arrives out of order, and no connection runs more than
+// --max-shard-lag-s of data time ahead of the slowest (see Pacer). Each TimeSeries carries one
+// sample, as in Prometheus' own requests.
 //
 // By default every body is encoded before sending starts (--pre-encode),
 // so the client is never the bottleneck; the report gives both rates.
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -48,7 +51,8 @@ struct Options {
   int64_t connections = 4;
   int64_t samples_per_request = 5000;
   bool pre_encode = true;
-  bool jitter = true;  // scrape timestamps drift off the schedule (tools/workload.h)
+  bool jitter = true;           // scrape timestamps drift off the schedule (tools/workload.h)
+  int64_t max_shard_lag_s = 0;  // 0: max(60 s, 4 intervals)
   int64_t seed = 1;
 };
 
@@ -60,11 +64,49 @@ struct Series {
   workload::SeriesGenerator gen;
 };
 
-// The bodies one connection sends, in order.
+// The bodies one connection sends, in order, with the time of each body's
+// last sample.
 struct Shard {
   std::vector<Series> series;
   std::vector<std::string> bodies;
+  std::vector<int64_t> body_times;
   uint64_t samples = 0;
+};
+
+// Keeps the connections within `max_lag_ms` of data time of each other.
+// Prometheus' shards send live data, so they never drift far apart; a
+// backfill sent at full speed would let one connection run hours of data
+// ahead of another, and a receiver that has compacted that far (Prometheus
+// and Strata alike) refuses the laggard's samples as out of bounds.
+class Pacer {
+ public:
+  Pacer(size_t shards, int64_t start_ms, int64_t max_lag_ms)
+      : progress_(shards, start_ms), max_lag_ms_(max_lag_ms) {}
+
+  // Blocks until shard `i` may send samples up to time `t`: when it is
+  // within the lag of the slowest shard, or is the slowest itself (so a
+  // body spanning more than the lag cannot stall everyone).
+  void WaitToSend(size_t i, int64_t t) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] {
+      const int64_t slowest = *std::min_element(progress_.begin(), progress_.end());
+      return progress_[i] == slowest || t <= slowest + max_lag_ms_;
+    });
+  }
+  // Shard `i` has sent every sample up to `t`; INT64_MAX when it is done.
+  void Sent(size_t i, int64_t t) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      progress_[i] = t;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int64_t> progress_;
+  const int64_t max_lag_ms_;
 };
 
 void UpdateChurn(const Options& o, int64_t t, Series* s) {
@@ -78,7 +120,8 @@ void UpdateChurn(const Options& o, int64_t t, Series* s) {
   std::sort(s->labels.begin(), s->labels.end());
 }
 
-// Produces the shard's bodies in time order, calling `emit` with each.
+// Produces the shard's bodies in time order, calling `emit` with each and
+// the time of its last sample.
 template <typename Emit>
 void Generate(const Options& o, Shard* shard, Emit&& emit) {
   std::vector<EncodeSample> samples;
@@ -92,7 +135,7 @@ void Generate(const Options& o, Shard* shard, Emit&& emit) {
     AppendWriteRequest(batch, &proto);
     SnappyCompress(proto, &body);
     shard->samples += batch.size();
-    emit(body);
+    emit(body, batch.back().samples.back().timestamp_ms);
     batch.clear();
     samples.clear();
   };
@@ -173,6 +216,9 @@ int Run(const std::vector<std::string>& args) {
   flags.Bool("pre-encode", &o.pre_encode, "encode every body before sending");
   flags.Bool("jitter", &o.jitter,
              "scrape timestamps jitter by a few ms (--no-jitter: exactly on the interval)");
+  flags.Int("max-shard-lag-s", &o.max_shard_lag_s,
+            "how far (data time) a connection may run ahead of the slowest; 0: max(60 s, 4 "
+            "intervals)");
   flags.Int("seed", &o.seed, "random seed");
   std::vector<std::string> rest;
   if (auto exit = flags.ParseCommand(args, 0, "no arguments", &rest)) return *exit;
@@ -195,6 +241,9 @@ int Run(const std::vector<std::string>& args) {
   }
 
   std::vector<Shard> shards = BuildShards(o);
+  const int64_t max_lag_ms = o.max_shard_lag_s > 0 ? o.max_shard_lag_s * 1000
+                                                   : std::max<int64_t>(60'000, 4 * o.interval_ms);
+  Pacer pacer(shards.size(), o.start_ms, max_lag_ms);
   size_t num_series = 0;
   for (const Shard& s : shards) num_series += s.series.size();
   SendResult result;
@@ -205,17 +254,26 @@ int Run(const std::vector<std::string>& args) {
     std::vector<std::thread> threads;
     for (Shard& s : shards) {
       threads.emplace_back([&o, &s] {
-        Generate(o, &s, [&s](const std::string& body) { s.bodies.push_back(body); });
+        Generate(o, &s, [&s](const std::string& body, int64_t t) {
+          s.bodies.push_back(body);
+          s.body_times.push_back(t);
+        });
       });
     }
     for (auto& t : threads) t.join();
     encode_s = std::chrono::duration<double>(Clock::now() - t0).count();
     t0 = Clock::now();
     threads.clear();
-    for (Shard& s : shards) {
-      threads.emplace_back([&, sp = &s] {
+    for (size_t i = 0; i < shards.size(); ++i) {
+      threads.emplace_back([&, i] {
         HttpClient client(host, port);
-        for (const std::string& body : sp->bodies) Send(o, body, client, &result, &mu);
+        const Shard& s = shards[i];
+        for (size_t b = 0; b < s.bodies.size(); ++b) {
+          pacer.WaitToSend(i, s.body_times[b]);
+          Send(o, s.bodies[b], client, &result, &mu);
+          pacer.Sent(i, s.body_times[b]);
+        }
+        pacer.Sent(i, INT64_MAX);
       });
     }
     for (auto& t : threads) t.join();
@@ -223,10 +281,15 @@ int Run(const std::vector<std::string>& args) {
   } else {
     auto t0 = Clock::now();
     std::vector<std::thread> threads;
-    for (Shard& s : shards) {
-      threads.emplace_back([&, sp = &s] {
+    for (size_t i = 0; i < shards.size(); ++i) {
+      threads.emplace_back([&, i] {
         HttpClient client(host, port);
-        Generate(o, sp, [&](const std::string& body) { Send(o, body, client, &result, &mu); });
+        Generate(o, &shards[i], [&](const std::string& body, int64_t t) {
+          pacer.WaitToSend(i, t);
+          Send(o, body, client, &result, &mu);
+          pacer.Sent(i, t);
+        });
+        pacer.Sent(i, INT64_MAX);
       });
     }
     for (auto& t : threads) t.join();
