@@ -23,6 +23,7 @@
 #ifndef STRATA_ENGINE_MERGE_H_
 #define STRATA_ENGINE_MERGE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -61,8 +62,13 @@ std::unique_ptr<SampleIterator> NewChunkSampleIterator(std::vector<TimedChunk> c
 
 // The closed time range an input's samples lie in.
 struct TimeRange {
-  int64_t min_time_ms = 0;
-  int64_t max_time_ms = 0;
+  int64_t min_time_ms = INT64_MAX;  // the default is empty
+  int64_t max_time_ms = INT64_MIN;
+  // Widens the range to cover [min, max].
+  void Extend(int64_t min, int64_t max) {
+    min_time_ms = std::min(min_time_ms, min);
+    max_time_ms = std::max(max_time_ms, max);
+  }
 };
 
 // A k-way merge of iterators over the same series from different sources

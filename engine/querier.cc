@@ -78,7 +78,7 @@ std::unique_ptr<SampleIterator> NewEntryIterator(const SelectState& st,
     const Block& block = *st.blocks[bs.block];
     std::vector<TimedChunk> chunks;
     chunks.reserve(bs.chunks.size());
-    TimeRange range{INT64_MAX, INT64_MIN};
+    TimeRange range;
     for (const index::ChunkMeta& m : bs.chunks) {
       StatusOr<ChunkView> c = block.chunks().Chunk(m.ref);
       if (!c.ok()) {
@@ -88,8 +88,7 @@ std::unique_ptr<SampleIterator> NewEntryIterator(const SelectState& st,
         break;
       }
       chunks.push_back({m.min_time_ms, m.max_time_ms, c->encoding, c->data});
-      range = {std::min(range.min_time_ms, m.min_time_ms),
-               std::max(range.max_time_ms, m.max_time_ms)};
+      range.Extend(m.min_time_ms, m.max_time_ms);
     }
     if (!chunks.empty()) {
       add(NewChunkSampleIterator(std::move(chunks), bs.deleted.get(), st.mint, st.maxt), range);
@@ -97,14 +96,10 @@ std::unique_ptr<SampleIterator> NewEntryIterator(const SelectState& st,
   }
   if (e.head >= 0) {
     const HeadSeriesData& h = st.head[e.head];
-    TimeRange range{INT64_MAX, INT64_MIN};
-    for (const TimedChunk& c : h.chunks) {
-      range = {std::min(range.min_time_ms, c.min_time_ms),
-               std::max(range.max_time_ms, c.max_time_ms)};
-    }
+    TimeRange range;
+    for (const TimedChunk& c : h.chunks) range.Extend(c.min_time_ms, c.max_time_ms);
     if (!h.ooo_timestamps.empty()) {
-      range = {std::min(range.min_time_ms, h.ooo_timestamps.front()),
-               std::max(range.max_time_ms, h.ooo_timestamps.back())};
+      range.Extend(h.ooo_timestamps.front(), h.ooo_timestamps.back());
     }
     if (!h.status.ok()) range = {INT64_MIN, INT64_MAX};
     add(h.NewIterator(st.mint, st.maxt), range);

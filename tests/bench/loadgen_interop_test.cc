@@ -34,15 +34,8 @@ class Peer {
       ADD_FAILURE() << child.status();
   }
   bool WaitReady() {
-    if (process_ == nullptr) return false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      HttpClient c("127.0.0.1", port_);
-      auto r = c.Request("GET", ready_path_);
-      if (r.ok() && r->status == 200) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+    return process_ != nullptr &&
+           strata::testing::WaitForHttp(port_, ready_path_, absl::Seconds(60));
   }
   // The single value of an instant query's vector result, or -1.
   double Query(const std::string& query_escaped) {
