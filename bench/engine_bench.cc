@@ -124,8 +124,9 @@ struct DbFixture {
     std::unique_ptr<Appender> app = db->NewAppender();
     size_t in_batch = 0;
     for (; round < end; ++round) {
-      for (size_t i = 0; i < refs.size(); ++i) {
-        Check(app->Append(refs[i], work->Timestamp(i, round), work->Value(i, round)), "append");
+      EngineWorkload::Pos pos;
+      for (size_t i = 0; i < refs.size(); ++i, work->Advance(&pos)) {
+        Check(app->Append(refs[i], work->Timestamp(pos, round), work->Value(pos, round)), "append");
         if (++in_batch == batch) {
           Check(app->Commit(), "commit");
           in_batch = 0;
@@ -171,12 +172,13 @@ void RunAppend(benchmark::State& state, bool by_labels) {
   const size_t n = w.num_series();
   std::unique_ptr<Appender> app = f.db->NewAppender();
   std::vector<LabelView> scratch;
+  EngineWorkload::Pos pos = w.PosOf(f.next);
   const double cpu0 = ProcessCpuSeconds();
   for (auto _ : state) {
     for (size_t k = 0; k < batch; ++k) {
       const size_t i = f.next;
-      const int64_t t = w.Timestamp(i, f.round);
-      const double v = w.Value(i, f.round);
+      const int64_t t = w.Timestamp(pos, f.round);
+      const double v = w.Value(pos, f.round);
       if (by_labels) {
         auto ref = app->Append(w.Labels(i, &scratch), t, v);
         if (!ref.ok()) state.SkipWithError(ref.status().ToString().c_str());
@@ -184,8 +186,10 @@ void RunAppend(benchmark::State& state, bool by_labels) {
         Status s = app->Append(f.refs[i], t, v);
         if (!s.ok()) state.SkipWithError(s.ToString().c_str());
       }
+      w.Advance(&pos);
       if (++f.next == n) {
         f.next = 0;
+        pos = {};
         ++f.round;
       }
     }

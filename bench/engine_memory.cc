@@ -169,8 +169,9 @@ int Main(int argc, char** argv) {
   const Rss after_create = ReadRss();
   const auto t1 = std::chrono::steady_clock::now();
   for (size_t r = 1; r < kRounds; ++r) {
-    for (size_t i = 0; i < series; ++i) {
-      Check(app->Append(refs[i], w.Timestamp(i, r), w.Value(i, r)), "append");
+    EngineWorkload::Pos pos;
+    for (size_t i = 0; i < series; ++i, w.Advance(&pos)) {
+      Check(app->Append(refs[i], w.Timestamp(pos, r), w.Value(pos, r)), "append");
       if (++in_batch == 5000) {
         Check(app->Commit(), "commit");
         in_batch = 0;

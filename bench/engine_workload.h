@@ -81,7 +81,7 @@ class EngineWorkload {
         workload::SeriesGenerator g(spec.shape, spec.scale, t * 7919 + v * 104729 + 1, 0);
         for (size_t r = 0; r < rounds_; ++r) {
           const workload::Sample s = g.Next();
-          const size_t k = (t * variants_ + v) * rounds_ + r;
+          const size_t k = Index({t, v}, r);
           offsets_[k] = static_cast<int16_t>(s.timestamp_ms - static_cast<int64_t>(r) * 15000);
           values_[k] = s.value;
         }
@@ -92,11 +92,27 @@ class EngineWorkload {
   size_t num_series() const { return num_series_; }
   size_t series_per_host() const { return per_host_; }
 
-  // Series i's sample of round r.
-  int64_t Timestamp(size_t i, uint64_t r) const {
-    return kStartMs + static_cast<int64_t>(r) * kScrapeIntervalMs + offsets_[Index(i, r)];
+  // Where series i's samples are: its template series and variant.
+  struct Pos {
+    size_t t = 0, v = 0;
+  };
+  Pos PosOf(size_t i) const { return {i % per_host_, (i / per_host_) % variants_}; }
+  // The position of series i + 1, from that of series i (no division: the
+  // append benchmarks measure the engine, not this).
+  void Advance(Pos* p) const {
+    if (++p->t == per_host_) {
+      p->t = 0;
+      if (++p->v == variants_) p->v = 0;
+    }
   }
-  double Value(size_t i, uint64_t r) const { return values_[Index(i, r)]; }
+
+  // Series i's sample of round r.
+  int64_t Timestamp(size_t i, uint64_t r) const { return Timestamp(PosOf(i), r); }
+  double Value(size_t i, uint64_t r) const { return Value(PosOf(i), r); }
+  int64_t Timestamp(Pos p, uint64_t r) const {
+    return kStartMs + static_cast<int64_t>(r) * kScrapeIntervalMs + offsets_[Index(p, r)];
+  }
+  double Value(Pos p, uint64_t r) const { return values_[Index(p, r)]; }
 
   // Series i's labels (sorted by name), valid until the next call with the
   // same `scratch`.
@@ -108,9 +124,9 @@ class EngineWorkload {
   }
 
  private:
-  size_t Index(size_t i, uint64_t r) const {
-    const size_t t = i % per_host_, v = (i / per_host_) % variants_;
-    return (t * variants_ + v) * rounds_ + r % rounds_;
+  // Round-major, so that consecutive series read consecutive entries.
+  size_t Index(Pos p, uint64_t r) const {
+    return ((r % rounds_) * variants_ + p.v) * per_host_ + p.t;
   }
 
   size_t num_series_, rounds_, variants_;

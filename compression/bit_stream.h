@@ -100,6 +100,10 @@ class BitWriter {
   // Writable access to byte `i` of the written bytes (headers fixed up later).
   uint8_t* mutable_byte(size_t i) { return buf_.data() + i; }
   uint64_t bit_length() const { return bit_length_; }
+  // Where the buffer starts and where the next bit goes: addresses for a
+  // caller to prefetch before it writes to many buffers in a row.
+  const uint8_t* start_address() const { return buf_.data(); }
+  const uint8_t* write_address() const { return buf_.data() + (bit_length_ >> 3); }
   // Bytes held in memory, including spare capacity.
   size_t memory_bytes() const { return buf_.capacity(); }
 

@@ -64,6 +64,10 @@ class XorChunk {
   size_t memory_bytes() const { return writer_.memory_bytes(); }
   // Bits written, the 16-bit header included.
   uint64_t bit_length() const { return writer_.bit_length(); }
+  // The two places an Append touches, the header and the end (see
+  // BitWriter::start_address), for a caller appending to many chunks.
+  const void* header_address() const { return writer_.start_address(); }
+  const void* tail_address() const { return writer_.write_address(); }
 
  private:
   void AppendSteady(uint64_t t_delta, uint64_t value_bits);

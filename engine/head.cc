@@ -64,6 +64,7 @@ Head::Head(Env& env, std::string dir, const HeadOptions& options)
     : env_(env),
       dir_(std::move(dir)),
       options_(options),
+      pool_(std::make_unique<SeriesPool>()),
       ref_stripes_(new RefStripe[kStripes]),
       hash_stripes_(new HashStripe[kStripes]),
       index_(std::make_shared<index::MemIndex>()),
@@ -97,11 +98,10 @@ StatusOr<std::unique_ptr<Head>> Head::Open(Env& env, const std::string& dir,
 
 std::unique_ptr<HeadAppender> Head::NewAppender() { return std::make_unique<HeadAppender>(*this); }
 
-Head::Series* Head::GetByRef(uint64_t ref) const {
+bool Head::Contains(uint64_t ref) const {
   RefStripe& stripe = ref_stripe(ref);
   MutexLock lock(&stripe.mu);
-  auto it = stripe.series.find(ref);
-  return it == stripe.series.end() ? nullptr : it->second.get();
+  return stripe.series.contains(ref);
 }
 
 StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t hash,
@@ -120,8 +120,8 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
       }
     }
     if (found == nullptr) return nullptr;
-    RefStripe& rs = ref_stripe(found->ref);
-    MutexLock rlock(&rs.mu);
+    // Removal takes the hash stripe lock first, so `found` is live.
+    SpinLockHolder l(&found->mu);
     ++found->pending;
     return found;
   };
@@ -149,13 +149,16 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
     while (next <= ref && !next_ref_.compare_exchange_weak(next, ref + 1)) {
     }
   }
-  auto series = std::make_unique<Series>(ref, std::move(labels), hash);
-  Series* s = series.get();
+  Series* s = pool_->Allocate();
+  {
+    SpinLockHolder l(&s->mu);
+    s->Start(ref, std::move(labels));
+    s->pending = 1;
+  }
   {
     RefStripe& rs = ref_stripe(ref);
     MutexLock rlock(&rs.mu);
-    s->pending = 1;
-    rs.series.emplace(ref, std::move(series));
+    rs.series.emplace(ref, s);
   }
   if (auto [it, inserted] = hs.series.emplace(hash, s); !inserted) {
     hs.collisions[hash].push_back(s);
@@ -224,7 +227,6 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
     // that check needs a decode, so it is left to the merge on read, which
     // keeps the in-order sample.
     ooo.insert(pos, {t, v});
-    UpdateMinMax(t);
     return true;
   }
   if (!s.open.has_value() || s.open->num_samples() == 0) {
@@ -248,7 +250,6 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
   }
   s.max_time = t;
   s.last_bits = bits;
-  UpdateMinMax(t);
   return true;
 }
 
@@ -323,6 +324,7 @@ StatusOr<std::vector<HeadSeriesData>> Head::Select(std::span<const index::Matche
       MutexLock lock(&stripe.mu);
       auto it = stripe.series.find(ref);
       if (it == stripe.series.end()) continue;
+      SpinLockHolder l(&it->second->mu);
       SnapshotLocked(*it->second, mint, maxt, &data);
     }
     if (const Intervals* iv = tombs->Get(ref); iv != nullptr) {
@@ -406,7 +408,7 @@ StatusOr<uint64_t> Head::WriteBlock(BlockWriter& writer, int64_t mint, int64_t m
   std::vector<const Series*> series;
   for (size_t i = 0; i < kStripes; ++i) {
     MutexLock lock(&ref_stripes_[i].mu);
-    for (const auto& [ref, s] : ref_stripes_[i].series) series.push_back(s.get());
+    for (const auto& [ref, s] : ref_stripes_[i].series) series.push_back(s);
   }
   index::SortByLabels(series, [](const Series* s) -> const index::Labels& { return s->labels; });
   {
@@ -427,7 +429,7 @@ StatusOr<uint64_t> Head::WriteBlock(BlockWriter& writer, int64_t mint, int64_t m
   for (const Series* s : series) {
     HeadSeriesData data;
     {
-      MutexLock lock(&ref_stripe(s->ref).mu);
+      SpinLockHolder l(&s->mu);
       SnapshotLocked(*s, mint, maxt - 1, &data);
     }
     if (data.chunks.empty() && data.ooo_timestamps.empty()) continue;
@@ -473,6 +475,7 @@ Status Head::Truncate(int64_t mint) {
     MutexLock lock(&stripe.mu);
     for (auto& [ref, sp] : stripe.series) {
       Series& s = *sp;
+      SpinLockHolder l(&s.mu);
       std::erase_if(s.mapped, [&](const MappedChunk& m) { return m.max_time_ms < mint; });
       if (s.rare_ != nullptr) {
         std::erase_if(s.rare_->in_memory, [&](const RamChunk& c) { return c.max_time_ms < mint; });
@@ -502,13 +505,15 @@ Status Head::Truncate(int64_t mint) {
   absl::flat_hash_set<uint64_t> removed;
   for (Series* s : dead) {
     const uint64_t ref = s->ref;
-    HashStripe& hs = hash_stripes_[s->hash & (kStripes - 1)];
+    const uint64_t hash = LabelsHash(s->labels.encoded());
+    HashStripe& hs = hash_stripes_[hash & (kStripes - 1)];
     MutexLock hlock(&hs.mu);
     RefStripe& rs = ref_stripe(ref);
     MutexLock rlock(&rs.mu);
+    SpinLockHolder l(&s->mu);
     if (s->pending != 0 || !s->Empty()) continue;
-    auto c = hs.collisions.find(s->hash);
-    if (auto it = hs.series.find(s->hash); it != hs.series.end() && it->second == s) {
+    auto c = hs.collisions.find(hash);
+    if (auto it = hs.series.find(hash); it != hs.series.end() && it->second == s) {
       // Promote a colliding series, if any, to the main map.
       if (c != hs.collisions.end()) {
         it->second = c->second.back();
@@ -520,7 +525,11 @@ Status Head::Truncate(int64_t mint) {
       std::erase(c->second, s);
     }
     if (c != hs.collisions.end() && c->second.empty()) hs.collisions.erase(c);
-    rs.series.erase(ref);  // destroys *s
+    rs.series.erase(ref);
+    // An appender or query that found it without a lock sees ref 0 and
+    // lets go; the memory goes to the next new series.
+    s->Clear();
+    pool_->Free(s);
     removed.insert(ref);
     num_series_.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -584,7 +593,7 @@ Status Head::TruncateWal(int64_t mint) {
   uint32_t last = current - 1;
   last = first + (last - first) * 2 / 3;
   if (last <= first) return absl::OkStatus();
-  auto keep = [this](uint64_t ref) { return GetByRef(ref) != nullptr; };
+  auto keep = [this](uint64_t ref) { return Contains(ref); };
   wal::CheckpointOptions opts;
   opts.compress = options_.wal.compress;
   return Annotate(wal::Checkpoint(env_, wal_dir, last, keep, mint, opts).status(),

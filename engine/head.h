@@ -10,17 +10,18 @@
 // (checkpoint first) and the head chunk files, so a crash loses nothing
 // that Commit() acknowledged.
 //
-// Series live in stripes: one array of stripes keyed by series ref holds
-// the series and guards their samples, another keyed by label hash finds a
-// series by its labels (hash collisions resolved by comparing labels). The
-// label index (MemIndex) answers selectors.
+// Series live in a pool of slabs (SeriesPool), each guarded by its own spin
+// lock; an appender's handle leads straight to its slot. Two arrays of
+// locked hash-map stripes find a series by ref (queries, replay) and by
+// label hash (hash collisions resolved by comparing labels). The label
+// index (MemIndex) answers selectors.
 //
 // Out of order: with a window w > 0 a sample at most w older than its
 // series' newest sample goes to a small sorted per-series buffer that
 // queries and compaction merge in; without one it is refused.
 //
 // Thread-safety: all methods are thread-safe. Appends to different series
-// run in parallel; queries copy what they need under the stripe lock.
+// run in parallel; queries copy what they need under the series' lock.
 // Truncate() and WriteBlock() are called by one compaction thread at a time.
 #ifndef STRATA_ENGINE_HEAD_H_
 #define STRATA_ENGINE_HEAD_H_
@@ -48,6 +49,7 @@
 #include "strata/db.h"
 #include "strata/env.h"
 #include "strata/status.h"
+#include "wal/records.h"
 #include "wal/writer.h"
 
 namespace strata::engine {
@@ -101,6 +103,7 @@ struct HeadSeriesData {
 };
 
 class HeadAppender;
+class SeriesPool;
 struct MappedChunk;
 
 class Head {
@@ -163,9 +166,10 @@ class Head {
 
  private:
   friend class HeadAppender;
+  // Ref -> series (which live in pool_).
   struct RefStripe {
     mutable Mutex mu;
-    absl::flat_hash_map<uint64_t, std::unique_ptr<Series>> series ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<uint64_t, Series*> series ABSL_GUARDED_BY(mu);
   };
   // Label hash -> series. Two label sets with the same 64-bit hash are
   // astronomically rare, so the second one goes to `collisions` instead
@@ -182,17 +186,17 @@ class Head {
   [[nodiscard]] Status TruncateWal(int64_t mint);
 
   RefStripe& ref_stripe(uint64_t ref) const { return ref_stripes_[ref & (kStripes - 1)]; }
-  // The series with `ref`, or null. The pointer is valid only while the
-  // caller holds the series' stripe lock or a pending count on it.
-  Series* GetByRef(uint64_t ref) const;
+  // Whether series `ref` is in the head.
+  bool Contains(uint64_t ref) const;
   // Finds or creates the series whose canonical label encoding is
   // `encoded` (hash `hash`) and adds one to its pending count, which keeps
   // it alive until the caller takes it off; `*created` tells which.
   // `ref_hint` (WAL replay) is the ref to give a new series, 0 for the next.
   [[nodiscard]] StatusOr<Series*> GetOrCreate(std::string_view encoded, uint64_t hash,
                                               uint64_t ref_hint, bool* created);
-  // Appends under the series' stripe lock; false if refused (reason in
-  // `*why`). Cuts and maps chunks as needed.
+  // Appends under the series' lock; false if refused (reason in `*why`).
+  // Cuts and maps chunks as needed. The caller updates the head's min and
+  // max time (UpdateMinMax) for what was accepted.
   bool AppendLocked(Series& s, int64_t t, double v, const char** why);
   void CutChunkLocked(Series& s, int64_t t);
   // Gives a series replayed from the WAL its chunks from chunks_head/.
@@ -209,6 +213,7 @@ class Head {
 
   std::unique_ptr<wal::Writer> wal_;
   std::unique_ptr<HeadChunkStore> chunks_;
+  std::unique_ptr<SeriesPool> pool_;  // before the stripes, which point into it
   std::unique_ptr<RefStripe[]> ref_stripes_;
   std::unique_ptr<HashStripe[]> hash_stripes_;
 
@@ -248,9 +253,12 @@ class HeadAppender {
   // InvalidArgument for a bad label set, or for a sample that is out of
   // bounds, out of order or a duplicate with another value (the message
   // names the series); the sample is then not added.
+  // Returns the series' handle for the faster overload.
   [[nodiscard]] StatusOr<uint64_t> Append(std::span<const LabelView> labels, int64_t t, double v);
-  // Adds a sample to series `ref`. NotFound if there is no such series.
-  [[nodiscard]] Status Append(uint64_t ref, int64_t t, double v);
+  // Adds a sample to the series whose handle an Append by labels
+  // returned (not its ref in the WAL and index). NotFound if there is no
+  // such series.
+  [[nodiscard]] Status Append(uint64_t handle, int64_t t, double v);
   // Logs and applies. See strata::Appender::Commit.
   [[nodiscard]] Status Commit(CommitStats* stats = nullptr);
   void Rollback();
@@ -260,11 +268,26 @@ class HeadAppender {
     Head::Series* series;
     int64_t t;
     double v;
+    // The series' open chunk as Append saw it, prefetched by Commit (at a
+    // million series it is not in any cache). Maybe stale; only a hint.
+    const void* chunk_header;
+    const void* chunk_tail;
   };
   [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
 
   Head& head_;
+  // REQUIRES: s.mu held.
+  static Pending MakePending(Head::Series& s, int64_t t, double v);
+  static void Prefetch(const Pending& p) {
+    __builtin_prefetch(p.series, 1);
+    if (p.chunk_header != nullptr) {
+      __builtin_prefetch(p.chunk_header, 1);
+      __builtin_prefetch(p.chunk_tail, 1);
+    }
+  }
+
   std::vector<Pending> pending_;
+  std::vector<wal::RefSample> samples_;
   std::vector<LabelView> sorted_;
   std::string encoded_;
   std::string record_;

@@ -10,7 +10,6 @@
 #include "engine/head.h"
 #include "engine/internal/head_series.h"
 #include "wal/records.h"
-#include "xxhash.h"
 
 namespace strata::engine {
 
@@ -22,6 +21,18 @@ Status Refused(const char* why, const index::Labels& labels, int64_t t) {
 }
 
 }  // namespace
+
+HeadAppender::Pending HeadAppender::MakePending(Head::Series& s, int64_t t, double v) {
+  Pending p{&s, t, v, nullptr, nullptr};
+  if (s.open.has_value()) {
+    p.chunk_header = s.open->header_address();
+    p.chunk_tail = s.open->tail_address();
+    // Start fetching the chunk now, while the caller goes on appending:
+    // by Commit it is in a cache, and the fetches overlapped.
+    Prefetch(p);
+  }
+  return p;
+}
 
 Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate) {
   *duplicate = false;
@@ -61,35 +72,35 @@ StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64
     }
     index::AppendLabelEncoding(&encoded_, sorted_[i].name, sorted_[i].value);
   }
-  const uint64_t hash = XXH3_64bits(encoded_.data(), encoded_.size());
+  const uint64_t hash = LabelsHash(encoded_);
   bool created = false;
   STRATA_ASSIGN_OR_RETURN(Head::Series * s, head_.GetOrCreate(encoded_, hash, 0, &created));
   bool duplicate = false;
   Status st;
   {
-    MutexLock lock(&head_.ref_stripe(s->ref).mu);
+    SpinLockHolder lock(&s->mu);
     st = Check(*s, t, v, &duplicate);
     if (!st.ok() || duplicate) --s->pending;
   }
   if (!st.ok()) return st;
-  if (!duplicate) pending_.push_back({s, t, v});
-  return s->ref;
+  if (!duplicate) pending_.push_back(MakePending(*s, t, v));
+  return s->handle();
 }
 
-Status HeadAppender::Append(uint64_t ref, int64_t t, double v) {
-  Head::RefStripe& stripe = head_.ref_stripe(ref);
-  MutexLock lock(&stripe.mu);
-  auto it = stripe.series.find(ref);
-  if (it == stripe.series.end()) {
-    return absl::NotFoundError(StrCat("no series with ref ", ref));
+Status HeadAppender::Append(uint64_t handle, int64_t t, double v) {
+  Head::Series* s = head_.pool_->Find(handle);
+  if (s != nullptr) {
+    SpinLockHolder lock(&s->mu);
+    if (SeriesPool::Matches(*s, handle)) {
+      bool duplicate = false;
+      STRATA_RETURN_IF_ERROR(Check(*s, t, v, &duplicate));
+      if (duplicate) return absl::OkStatus();
+      ++s->pending;
+      pending_.push_back(MakePending(*s, t, v));
+      return absl::OkStatus();
+    }
   }
-  Head::Series* s = it->second.get();
-  bool duplicate = false;
-  STRATA_RETURN_IF_ERROR(Check(*s, t, v, &duplicate));
-  if (duplicate) return absl::OkStatus();
-  ++s->pending;
-  pending_.push_back({s, t, v});
-  return absl::OkStatus();
+  return absl::NotFoundError(StrCat("no series with ref ", handle));
 }
 
 Status HeadAppender::Commit(CommitStats* stats) {
@@ -107,13 +118,12 @@ Status HeadAppender::Commit(CommitStats* stats) {
     for (const index::Label& l : p.series->labels) rs.labels.emplace_back(l.name, l.value);
     series.push_back(std::move(rs));
   }
-  std::vector<wal::RefSample> samples;
-  samples.reserve(pending_.size());
-  for (const Pending& p : pending_) samples.push_back({p.series->ref, p.t, p.v});
+  samples_.clear();
+  for (const Pending& p : pending_) samples_.push_back({p.series->ref, p.t, p.v});
   std::string series_rec;
   record_.clear();
   if (!series.empty()) wal::EncodeSeries(series, &series_rec);
-  wal::EncodeSamples(samples, &record_);
+  wal::EncodeSamples(samples_, &record_);
   std::string_view recs[2];
   size_t n = 0;
   if (!series_rec.empty()) recs[n++] = series_rec;
@@ -127,14 +137,28 @@ Status HeadAppender::Commit(CommitStats* stats) {
 
   uint64_t refused = 0;
   Status first;
-  for (const Pending& p : pending_) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  // Each sample writes to its series' chunk, which with many series is in
+  // no cache: fetch a few samples ahead.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < std::min(kAhead, pending_.size()); ++i) Prefetch(pending_[i]);
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (i + kAhead < pending_.size()) Prefetch(pending_[i + kAhead]);
+    const Pending& p = pending_[i];
     Head::Series& s = *p.series;
     const char* why = nullptr;
-    MutexLock lock(&head_.ref_stripe(s.ref).mu);
-    if (!head_.AppendLocked(s, p.t, p.v, &why)) {
-      if (refused++ == 0) first = Refused(why, s.labels, p.t);
+    SpinLockHolder lock(&s.mu);
+    if (head_.AppendLocked(s, p.t, p.v, &why)) {
+      lo = std::min(lo, p.t);
+      hi = std::max(hi, p.t);
+    } else if (refused++ == 0) {
+      first = Refused(why, s.labels, p.t);
     }
     --s.pending;
+  }
+  if (lo <= hi) {
+    head_.UpdateMinMax(lo);
+    head_.UpdateMinMax(hi);
   }
   if (stats != nullptr) {
     stats->samples += pending_.size() - refused;
@@ -148,7 +172,7 @@ Status HeadAppender::Commit(CommitStats* stats) {
 
 void HeadAppender::Rollback() {
   for (const Pending& p : pending_) {
-    MutexLock lock(&head_.ref_stripe(p.series->ref).mu);
+    SpinLockHolder lock(&p.series->mu);
     --p.series->pending;
   }
   pending_.clear();

@@ -17,7 +17,6 @@
 #include "engine/internal/head_series.h"
 #include "wal/reader.h"
 #include "wal/records.h"
-#include "xxhash.h"
 
 namespace strata::engine {
 
@@ -103,12 +102,13 @@ Status Head::Replay(HeadReplayStats* stats) {
   std::vector<std::unique_ptr<ReplayWorker>> workers;
   auto apply = [this, min_valid](const ReplaySample& r, uint64_t* applied, uint64_t* refused) {
     Series& s = *r.series;
-    MutexLock lock(&ref_stripe(s.ref).mu);
     if (r.t < min_valid) return;  // already in a block
+    SpinLockHolder lock(&s.mu);
     // Samples up to the last mapped chunk are in that chunk.
     if (!s.mapped.empty() && r.t <= s.mapped.back().max_time_ms) return;
     const char* why = nullptr;
     if (AppendLocked(s, r.t, r.v, &why)) {
+      UpdateMinMax(r.t);
       ++*applied;
     } else {
       ++*refused;
@@ -133,13 +133,13 @@ Status Head::Replay(HeadReplayStats* stats) {
           std::sort(ls.begin(), ls.end());
           encoded.clear();
           for (const auto& [n, v] : ls) index::AppendLabelEncoding(&encoded, n, v);
-          const uint64_t hash = XXH3_64bits(encoded.data(), encoded.size());
+          const uint64_t hash = LabelsHash(encoded);
           bool created = false;
           StatusOr<Series*> s = GetOrCreate(encoded, hash, rs.ref, &created);
           if (!s.ok()) return Annotate(s.status(), StrCat("series record ref ", rs.ref));
           by_wal_ref[rs.ref] = *s;
           ++stats->series;
-          MutexLock lock(&ref_stripe((*s)->ref).mu);
+          SpinLockHolder lock(&(*s)->mu);
           --(*s)->pending;
           (*s)->logged.store(true, std::memory_order_relaxed);
           auto m = mapped.find(rs.ref);

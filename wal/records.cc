@@ -130,17 +130,29 @@ void EncodeSeries(std::span<const RefSeries> series, std::string* dst) {
 }
 
 void EncodeSamples(std::span<const RefSample> samples, std::string* dst) {
-  dst->push_back(static_cast<char>(RecordType::kSamples));
-  if (samples.empty()) return;
-  const RefSample& first = samples.front();
-  PutBE64(dst, first.ref);
-  PutBE64(dst, static_cast<uint64_t>(first.t));
-  for (const RefSample& s : samples) {
-    PutVarint(dst, static_cast<int64_t>(s.ref - first.ref));
-    PutVarint(dst,
-              static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(first.t)));
-    PutBE64(dst, Bits(s.v));
+  // The hot record: written through a raw pointer into room for the
+  // longest encoding, then cut to size (appending byte by byte to the
+  // string was a sixth of an append's instructions).
+  constexpr size_t kMaxPerSample = 2 * compression::kMaxVarintLen64 + 8;
+  const size_t start = dst->size();
+  dst->resize(start + 1 + 16 + samples.size() * kMaxPerSample);
+  uint8_t* const base = reinterpret_cast<uint8_t*>(dst->data()) + start;
+  uint8_t* p = base;
+  *p++ = static_cast<uint8_t>(RecordType::kSamples);
+  if (!samples.empty()) {
+    const RefSample& first = samples.front();
+    compression::StoreBE64(p, first.ref);
+    compression::StoreBE64(p + 8, static_cast<uint64_t>(first.t));
+    p += 16;
+    for (const RefSample& s : samples) {
+      p += compression::EncodeVarint(p, static_cast<int64_t>(s.ref - first.ref));
+      p += compression::EncodeVarint(
+          p, static_cast<int64_t>(static_cast<uint64_t>(s.t) - static_cast<uint64_t>(first.t)));
+      compression::StoreBE64(p, Bits(s.v));
+      p += 8;
+    }
   }
+  dst->resize(start + static_cast<size_t>(p - base));
 }
 
 void EncodeTombstones(std::span<const Tombstone> tombstones, std::string* dst) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -20,7 +21,9 @@ namespace strata::wal {
 struct Writer::Waiter {
   Op op = Op::kLog;
   std::span<const std::string_view> records;
-  std::vector<std::string> compressed;  // parallel to records; empty if not compressed
+  // Parallel to records; empty if not compressed. Views into the calling
+  // thread's scratch buffers, which stay put while it waits in Submit.
+  absl::InlinedVector<std::string_view, 2> compressed;
   bool sync = false;
   Status status;
   uint32_t new_segment = 0;  // the result of kRoll
@@ -92,15 +95,34 @@ Status Writer::Log(std::span<const std::string_view> records) {
   Waiter w;
   w.records = records;
   w.sync = options_.sync_policy == SyncPolicy::kAlways;
-  if (options_.compress) w.compressed.resize(records.size());
+  // Scratch space for compression, kept per thread at its largest size up
+  // to a limit (no allocation and no zero-filling per call); a larger
+  // record gets a buffer of its own.
+  constexpr size_t kMaxKeptScratch = 4 << 20;
+  thread_local std::vector<std::string> scratch;
+  std::vector<std::string> oversized;
+  if (options_.compress) {
+    w.compressed.resize(records.size());
+    if (scratch.size() < records.size()) scratch.resize(records.size());
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     size_t framed = records[i].size();
     if (options_.compress && !records[i].empty()) {
       // Compressed outside the lock, in parallel across appenders; kept
       // only when smaller, as Prometheus does.
-      snappy::Compress(records[i].data(), records[i].size(), &w.compressed[i]);
-      if (w.compressed[i].size() >= records[i].size()) w.compressed[i].clear();
-      if (!w.compressed[i].empty()) framed = w.compressed[i].size();
+      const size_t max = snappy::MaxCompressedLength(records[i].size());
+      std::string* buf = &scratch[i];
+      if (max > kMaxKeptScratch) {
+        oversized.reserve(records.size());  // so the views below stay valid
+        buf = &oversized.emplace_back();
+      }
+      if (buf->size() < max) buf->resize(max);
+      size_t n = 0;
+      snappy::RawCompress(records[i].data(), records[i].size(), buf->data(), &n);
+      if (n < records[i].size()) {
+        w.compressed[i] = std::string_view(buf->data(), n);
+        framed = n;
+      }
     }
     if (framed > max_record_bytes_) {
       return absl::InvalidArgumentError(

@@ -1,28 +1,42 @@
-// Head::Series, one series in the head, shared by head.cc,
-// head_append.cc and head_wal.cc and by nothing else.
+// Head::Series, one series in the head, and SeriesPool, where series
+// live; shared by head.cc, head_append.cc and head_wal.cc and by nothing
+// else.
 //
-// Thread-safety: `ref`, `labels`, `hash` are constant; `logged` is
-// atomic; every other field is guarded by the lock of the series' ref
-// stripe (Head::ref_stripe(ref).mu).
+// Thread-safety: a series' fields are guarded by its own spin lock `mu`,
+// except `ref` and `labels`, which are constant while the series
+// is live (a holder of `pending` may read them without the lock), and
+// `logged`, which is atomic. Lock order: hash stripe, ref stripe, series.
 #ifndef STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 #define STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/spin_lock.h"
 #include "compression/chunk_encoding.h"
 #include "compression/xor_chunk.h"
 #include "engine/head.h"
 #include "index/labels.h"
+#include "xxhash.h"
 
 namespace strata::engine {
 
 inline constexpr compression::ChunkEncoding kXor = compression::ChunkEncoding::kXor;
+
+// The hash that finds a series by its canonical label encoding.
+inline uint64_t LabelsHash(std::string_view encoded) {
+  return XXH3_64bits(encoded.data(), encoded.size());
+}
 
 // A full chunk written to chunks_head/.
 struct MappedChunk {
@@ -43,12 +57,9 @@ struct OooSample {
   double v;
 };
 
-struct Head::Series {
-  Series(uint64_t r, index::Labels l, uint64_t h) : ref(r), labels(std::move(l)), hash(h) {}
-
+struct alignas(64) Head::Series {
   // What few series ever need: chunks kept in RAM after a failed write to
-  // chunks_head/, and out-of-order samples. Allocated on first use, so a
-  // series costs 192 bytes (one jemalloc size class) without them.
+  // chunks_head/, and out-of-order samples. Allocated on first use.
   struct Rare {
     std::vector<RamChunk> in_memory;  // by time
     std::vector<OooSample> ooo;       // sorted by t
@@ -78,26 +89,162 @@ struct Head::Series {
     return t;
   }
 
-  const uint64_t ref;
-  const index::Labels labels;
-  const uint64_t hash;
+  // The handle appenders get for this series (SeriesPool::Find).
+  uint64_t handle() const { return (static_cast<uint64_t>(slot) + 1) << 32 | (ref & 0xffffffff); }
 
-  std::vector<MappedChunk> mapped;  // by time
-  std::optional<compression::XorChunk> open;
-  int64_t open_min_time = 0;
-  int64_t max_time = INT64_MIN;  // of the in-order samples
-  uint64_t last_bits = 0;        // value of the sample at max_time
-  int64_t next_at = INT64_MIN;   // cut the open chunk at or after this
-  std::unique_ptr<Rare> rare_;   // null for almost every series
-  // Appenders holding this series; it is not removed while > 0.
-  int32_t pending = 0;
+  // Makes a free series the live series `r` (REQUIRES: mu held), and back.
+  void Start(uint64_t r, index::Labels l) {
+    ref = r;
+    labels = std::move(l);
+  }
+  void Clear() {
+    ref = 0;
+    labels = {};
+    mapped = {};
+    open.reset();
+    open_min_time = 0;
+    max_time = INT64_MIN;
+    last_bits = 0;
+    next_at = INT64_MIN;
+    rare_.reset();
+    pending = 0;
+    logged.store(false, std::memory_order_relaxed);
+  }
+
+  // What an append touches comes first, in two cache lines (the struct is
+  // aligned to them); labels, mapped chunks and the rest follow.
+  mutable SpinLock mu;
   // Whether a WAL series record for this series was written (so samples
   // need no new one).
   std::atomic<bool> logged{false};
+  // Appenders holding this series; it is not removed while > 0.
+  int32_t pending = 0;
+  uint32_t slot = 0;             // in the SeriesPool; constant
+  uint64_t ref = 0;              // 0 while free
+  int64_t max_time = INT64_MIN;  // of the in-order samples
+  uint64_t last_bits = 0;        // value of the sample at max_time
+  int64_t next_at = INT64_MIN;   // cut the open chunk at or after this
+  int64_t open_min_time = 0;
+  std::optional<compression::XorChunk> open;
+
+  index::Labels labels;
+  std::vector<MappedChunk> mapped;  // by time
+  std::unique_ptr<Rare> rare_;      // null for almost every series
 
  private:
   static inline const std::vector<RamChunk> kNoRam;
   static inline const std::vector<OooSample> kNoOoo;
+};
+
+// The memory of every series of a head: slabs that are never freed while
+// the head lives, a free series going back to a free list for the next new
+// one. So a Series* stays a Series*: whoever found one without a lock
+// (an appender by handle, a query by ref) takes its spin lock and checks
+// that it is still the series it wanted (`ref`), instead of the head
+// needing a lock (or a hash lookup, a cache miss at a million series) per
+// sample to know whether it was freed.
+//
+// A handle is slot + 1 in the upper and the ref's lower 32 bits in the
+// lower half: what an appender passes back to find the series in two
+// loads, and non-zero.
+class SeriesPool {
+ public:
+  SeriesPool() {
+    MutexLock l(&mu_);
+    dir_.store(NewDir(16), std::memory_order_release);
+  }
+  SeriesPool(const SeriesPool&) = delete;
+  SeriesPool& operator=(const SeriesPool&) = delete;
+  ~SeriesPool() {
+    MutexLock l(&mu_);
+    for (uint32_t slot = 0; slot < next_slot_; ++slot) At(slot)->~Series();
+    const Dir& d = *dir_.load(std::memory_order_relaxed);
+    for (size_t k = 0; k < d.n; ++k) {
+      if (Head::Series* slab = d.slabs[k].load(std::memory_order_relaxed); slab != nullptr) {
+        ::operator delete(slab, std::align_val_t(kSlabBytes));
+      }
+    }
+  }
+
+  // A free series (ref 0). Its slot stays its own.
+  Head::Series* Allocate() {
+    MutexLock l(&mu_);
+    if (!free_.empty()) {
+      Head::Series* s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    STRATA_CHECK(next_slot_ < UINT32_MAX) << "more than 2^32 series";
+    const uint32_t slot = next_slot_;
+    const size_t k = slot / kSlab;
+    const Dir* d = dir_.load(std::memory_order_relaxed);
+    if (k == d->n) d = Grow(*d);
+    if (slot % kSlab == 0) {
+      // Raw memory, each series constructed when first handed out. One
+      // huge page if the kernel has them (transparent huge pages on
+      // madvise, Debian's default): at a million series every append
+      // touches another series, and 4 KiB pages made that a TLB miss too.
+      void* raw = ::operator new(kSlabBytes, std::align_val_t(kSlabBytes));
+      madvise(raw, kSlabBytes, MADV_HUGEPAGE);  // a hint; failure is harmless
+      d->slabs[k].store(static_cast<Head::Series*>(raw), std::memory_order_release);
+    }
+    Head::Series* s = new (At(slot)) Head::Series();
+    s->slot = slot;
+    next_slot_ = slot + 1;
+    published_.store(next_slot_, std::memory_order_release);
+    return s;
+  }
+  // Gives back a series that was Clear()ed.
+  void Free(Head::Series* s) {
+    MutexLock l(&mu_);
+    free_.push_back(s);
+  }
+  // The series the slot of `handle` holds, or null if there is no such
+  // slot. The caller must lock it and check Matches().
+  Head::Series* Find(uint64_t handle) const {
+    const uint64_t slot1 = handle >> 32;
+    if (slot1 == 0 || slot1 > published_.load(std::memory_order_acquire)) return nullptr;
+    return At(static_cast<uint32_t>(slot1 - 1));
+  }
+  static bool Matches(const Head::Series& s, uint64_t handle) {
+    return s.ref != 0 && (s.ref & 0xffffffff) == (handle & 0xffffffff);
+  }
+
+ private:
+  static constexpr size_t kSlabBytes = size_t{2} << 20;
+  static constexpr uint32_t kSlab = kSlabBytes / sizeof(Head::Series);
+  // The slab directory. It grows by replacement; old ones stay until the
+  // pool goes, so a reader's pointer to one stays valid (they add up to
+  // less than the newest).
+  struct Dir {
+    size_t n;
+    std::unique_ptr<std::atomic<Head::Series*>[]> slabs;
+  };
+  Dir* NewDir(size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto d = std::make_unique<Dir>(Dir{n, std::make_unique<std::atomic<Head::Series*>[]>(n)});
+    dirs_.push_back(std::move(d));
+    return dirs_.back().get();
+  }
+  const Dir* Grow(const Dir& old) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Dir* d = NewDir(old.n * 2);
+    for (size_t k = 0; k < old.n; ++k) {
+      d->slabs[k].store(old.slabs[k].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    dir_.store(d, std::memory_order_release);
+    return d;
+  }
+  // REQUIRES: slot < published_.
+  Head::Series* At(uint32_t slot) const {
+    const Dir* d = dir_.load(std::memory_order_acquire);
+    return d->slabs[slot / kSlab].load(std::memory_order_acquire) + slot % kSlab;
+  }
+
+  mutable Mutex mu_;
+  std::vector<Head::Series*> free_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_slot_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::unique_ptr<Dir>> dirs_ ABSL_GUARDED_BY(mu_);
+  std::atomic<Dir*> dir_{nullptr};
+  std::atomic<uint32_t> published_{0};  // slots below are constructed
 };
 
 }  // namespace strata::engine

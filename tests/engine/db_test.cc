@@ -249,6 +249,42 @@ TEST_F(DBTest, CompactionWritesBlocksAndQueriesSpanBlocksAndHead) {
   }
 }
 
+TEST_F(DBTest, RefsOfRemovedSeriesFindNothingEvenWhenTheirMemoryIsReused) {
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  StatusOr<SeriesRef> gone = app->Append({{"__name__", "gone"}}, kStart, 1);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  StatusOr<SeriesRef> stays = app->Append({{"__name__", "stays"}}, kStart, 1);
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_TRUE(app->Commit().ok());
+  for (int64_t t = kStart + 15000; t < kStart + 6 * kHour; t += 15000) {
+    ASSERT_TRUE(app->Append(*stays, t, 2).ok());
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(db_->Compact().ok());
+  // "gone" has nothing left in the head, so the head let it go.
+  ASSERT_EQ(impl().head().num_series(), 1u);
+  const int64_t t = kStart + 6 * kHour;
+  EXPECT_EQ(app->Append(*gone, t, 3).code(), absl::StatusCode::kNotFound);
+  // A new series takes the memory "gone" had; the old ref still finds nothing.
+  StatusOr<SeriesRef> fresh = app->Append({{"__name__", "fresh"}}, t, 4);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_NE(*fresh, *gone);
+  EXPECT_EQ(app->Append(*gone, t + 1, 3).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(app->Append(*fresh, t + 1, 5).ok());
+  ASSERT_TRUE(app->Append(*stays, t, 6).ok());
+  for (SeriesRef bogus :
+       {SeriesRef{0}, SeriesRef{1}, ~SeriesRef{0}, *fresh + (SeriesRef{1} << 40)}) {
+    EXPECT_EQ(app->Append(bogus, t + 2, 7).code(), absl::StatusCode::kNotFound) << bogus;
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  const Data got = Query(t, t + 1, {{LabelMatcher::Type::kRegexMatch, "__name__", ".+"}});
+  EXPECT_EQ(got.at("__name__=fresh,"),
+            (std::vector<Sample>{{t, std::bit_cast<uint64_t>(4.0)},
+                                 {t + 1, std::bit_cast<uint64_t>(5.0)}}));
+  EXPECT_EQ(got.count("__name__=gone,"), 0u);
+}
+
 TEST_F(DBTest, LeveledCompactionMergesBlocks) {
   options_.block_range_ms = kHour / 4;  // small blocks so a few hours make many
   Open();
