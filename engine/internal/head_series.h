@@ -207,7 +207,7 @@ class SeriesPool {
     return At(static_cast<uint32_t>(slot1 - 1));
   }
   static bool Matches(const Head::Series& s, uint64_t handle) {
-    return s.ref != 0 && (s.ref & 0xffffffff) == (handle & 0xffffffff);
+    return s.ref != 0 && s.handle() == handle;
   }
 
  private:
