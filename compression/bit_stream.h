@@ -14,8 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <vector>
+#include <utility>
 
+#include "base/small_buffers.h"
 #include "compression/byte_order.h"
 
 namespace strata::compression {
@@ -50,11 +51,22 @@ class BitWriter {
  public:
   BitWriter() = default;
   // Intentionally copyable (a chunk is a value).
+  BitWriter(const BitWriter& other);
+  BitWriter& operator=(const BitWriter& other);
+  BitWriter(BitWriter&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        bit_length_(std::exchange(other.bit_length_, 0)) {}
+  BitWriter& operator=(BitWriter&& other) noexcept;
+  ~BitWriter() { Release(); }
 
   // Replaces the contents with the first `bit_length` bits of `bytes`;
   // later writes continue at exactly that bit.
   // REQUIRES: bit_length <= 8 * bytes.size().
   void Reset(std::string_view bytes, uint64_t bit_length);
+
+  // Empties the stream, keeping the buffer.
+  void Clear();
 
   // Appends the low `nbits` bits of `v`, most significant first.
   // REQUIRES: nbits <= 64.
@@ -68,14 +80,20 @@ class BitWriter {
   // that many may use WriteBitsReserved.
   void Reserve(size_t nbits) {
     const size_t need = ((bit_length_ + nbits) >> 3) + 9;
-    if (buf_.size() < need) Grow(need);
+    if (capacity_ < need) Grow(need);
+  }
+
+  // Makes the buffer at least `bytes` long, for a writer that knows about
+  // how much it will write (of which the last 9 bytes stay spare).
+  void ReserveBytes(size_t bytes) {
+    if (capacity_ < bytes) Reallocate(bytes);
   }
 
   // A cursor at the end of the stream with room for `nbits` more bits.
   // Nothing else may write until Commit(cursor).
   BitCursor Cursor(size_t nbits) {
     Reserve(nbits);
-    return BitCursor(buf_.data(), bit_length_);
+    return BitCursor(data_, bit_length_);
   }
   void Commit(const BitCursor& c) { bit_length_ = c.pos(); }
 
@@ -85,7 +103,7 @@ class BitWriter {
     v <<= 64 - nbits;  // align the value to the top of the word
     const size_t p = bit_length_ >> 3;
     const unsigned o = bit_length_ & 7;
-    uint8_t* b = buf_.data() + p;
+    uint8_t* b = data_ + p;
     StoreBE64(b, LoadBE64(b) | (v >> o));
     if (o + nbits > 64) b[8] |= static_cast<uint8_t>((v << (64 - o)) >> 56);
     bit_length_ += nbits;
@@ -95,32 +113,35 @@ class BitWriter {
   // The written bytes; the last one is padded with zero bits. Valid until
   // the next write.
   std::string_view bytes() const {
-    return std::string_view(reinterpret_cast<const char*>(buf_.data()), (bit_length_ + 7) >> 3);
+    return std::string_view(reinterpret_cast<const char*>(data_), (bit_length_ + 7) >> 3);
   }
   // Writable access to byte `i` of the written bytes (headers fixed up later).
-  uint8_t* mutable_byte(size_t i) { return buf_.data() + i; }
+  uint8_t* mutable_byte(size_t i) { return data_ + i; }
   uint64_t bit_length() const { return bit_length_; }
   // Where the buffer starts and where the next bit goes: addresses for a
   // caller to prefetch before it writes to many buffers in a row.
-  const uint8_t* start_address() const { return buf_.data(); }
-  const uint8_t* write_address() const { return buf_.data() + (bit_length_ >> 3); }
+  const uint8_t* start_address() const { return data_; }
+  const uint8_t* write_address() const { return data_ + (bit_length_ >> 3); }
   // Bytes held in memory, including spare capacity.
-  size_t memory_bytes() const { return buf_.capacity(); }
+  size_t memory_bytes() const { return capacity_; }
 
  private:
   // The buffer keeps 9 zero bytes after the last written bit so a write
   // can OR in a whole word; everything past the written bits is zero.
-  // Grows by 64 bytes (by a quarter once larger) rather than doubling: a
-  // head holds one open chunk per series, ~200 bytes when full, and
-  // doubling would leave a third of that memory unused on average
-  // (bench/engine_memory).
-  void Grow(size_t need) {
-    const size_t size = std::max({need + 16, buf_.size() + 64, buf_.size() + buf_.size() / 4});
-    buf_.reserve(size);  // exactly: resize alone would double the capacity
-    buf_.resize(size, 0);
+  // It comes from base/small_buffers.h: a head holds one open chunk per
+  // series, and a million of them from malloc made each append a TLB
+  // miss. Grows by 64 bytes (by a quarter once larger) rather than
+  // doubling: an open chunk is ~200 bytes when full, and doubling would
+  // leave a third of that memory unused on average (bench/engine_memory).
+  void Grow(size_t need);
+  // Makes the buffer `capacity` bytes (>= the written bytes), keeping them.
+  void Reallocate(size_t capacity);
+  void Release() {
+    if (data_ != nullptr) FreeSmallBuffer(data_, capacity_);
   }
 
-  std::vector<uint8_t> buf_;
+  uint8_t* data_ = nullptr;
+  size_t capacity_ = 0;
   uint64_t bit_length_ = 0;
 };
 

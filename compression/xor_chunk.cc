@@ -23,10 +23,24 @@ constexpr uint64_t Mask(unsigned nbits) { return nbits == 64 ? ~0ull : (1ull << 
 }  // namespace
 
 XorChunk::XorChunk() {
-  // A 120-sample chunk of typical data takes 40-200 bytes; start with room
-  // for 128, as Prometheus' NewXORChunk does (make([]byte, 2, 128)).
-  writer_.Reserve(8 * (128 - 9));
+  // A 120-sample chunk of typical data takes 40-200 bytes. Prometheus'
+  // NewXORChunk starts with room for 128 (make([]byte, 2, 128)); 192
+  // spares most chunks a copy into a larger buffer, and a head the
+  // smaller buffers left behind (see base/small_buffers.h; the head
+  // reuses a series' buffer for its next chunk).
+  writer_.ReserveBytes(kXorInitialBytes);
+  Clear();
+}
+
+void XorChunk::Clear() {
+  writer_.Clear();
   writer_.WriteBits(0, kHeaderBits);
+  t_ = 0;
+  t_delta_ = 0;
+  value_bits_ = 0;
+  leading_ = 0xff;
+  trailing_ = 0;
+  empty_last_byte_ = false;
 }
 
 StatusOr<XorChunk> XorChunk::Open(std::string_view bytes) {

@@ -35,6 +35,8 @@ namespace strata::compression {
 
 // The sample count is stored in 16 bits.
 inline constexpr uint32_t kXorMaxSamples = 0xffff;
+// The bytes a new chunk has room for before its buffer grows.
+inline constexpr size_t kXorInitialBytes = 192;
 
 class XorChunk {
  public:
@@ -47,6 +49,10 @@ class XorChunk {
   // chunk writes the same bytes as having appended everything at once.
   // Fails with DataLoss if `bytes` does not decode.
   [[nodiscard]] static StatusOr<XorChunk> Open(std::string_view bytes);
+
+  // Empties the chunk but keeps its buffer, for a next chunk that will
+  // likely need as much (the head's next chunk of the same series).
+  void Clear();
 
   // Appends a sample. Fails with InvalidArgument if `timestamp_ms` is not
   // greater than the last sample's (the chunk is unchanged), and with

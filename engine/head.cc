@@ -183,8 +183,10 @@ void Head::UpdateMinMax(int64_t t) {
 }
 
 void Head::CutChunkLocked(Series& s, int64_t t) {
+  size_t used = 0;
   if (s.open.has_value() && s.open->num_samples() > 0) {
     const std::string_view bytes = s.open->bytes();
+    used = bytes.size();
     StatusOr<uint64_t> ref = chunks_->Write(s.ref, s.open_min_time, s.max_time, kXor, bytes);
     if (ref.ok()) {
       s.mapped.push_back({*ref, s.open_min_time, s.max_time});
@@ -194,7 +196,16 @@ void Head::CutChunkLocked(Series& s, int64_t t) {
       s.rare().in_memory.push_back({s.open_min_time, s.max_time, std::string(bytes)});
     }
   }
-  s.open.emplace();
+  // The next chunk reuses the buffer: it will likely need as much, and a
+  // fresh one would grow through the smaller sizes again, which a million
+  // series would leave in the allocator's free lists. Unless the buffer
+  // is more than twice what the last chunk used (or a new chunk gets).
+  if (s.open.has_value() &&
+      s.open->memory_bytes() <= 2 * std::max(used, compression::kXorInitialBytes)) {
+    s.open->Clear();
+  } else {
+    s.open.emplace();
+  }
   s.open_min_time = t;
   s.next_at = RangeEnd(t, options_.chunk_range_ms);
 }

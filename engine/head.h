@@ -264,20 +264,23 @@ class HeadAppender {
   void Rollback();
 
  private:
+  // A sample waiting for Commit; its ref, timestamp and value are in
+  // samples_ at the same index, in the form the WAL record takes.
   struct Pending {
     Head::Series* series;
-    int64_t t;
-    double v;
     // The series' open chunk as Append saw it, prefetched by Commit (at a
     // million series it is not in any cache). Maybe stale; only a hint.
     const void* chunk_header;
     const void* chunk_tail;
+    // Whether the series had no WAL series record yet when Append saw it.
+    bool unlogged;
   };
   [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
 
   Head& head_;
-  // REQUIRES: s.mu held.
-  static Pending MakePending(Head::Series& s, int64_t t, double v);
+  // Adds a sample to the transaction, reading what Commit needs of the
+  // series now, while its memory is in the cache. REQUIRES: s.mu held.
+  void AddPending(Head::Series& s, int64_t t, double v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   static void Prefetch(const Pending& p) {
     __builtin_prefetch(p.series, 1);
     if (p.chunk_header != nullptr) {
@@ -287,7 +290,7 @@ class HeadAppender {
   }
 
   std::vector<Pending> pending_;
-  std::vector<wal::RefSample> samples_;
+  std::vector<wal::RefSample> samples_;  // one for each of pending_
   std::vector<LabelView> sorted_;
   std::string encoded_;
   std::string record_;

@@ -22,8 +22,8 @@ Status Refused(const char* why, const index::Labels& labels, int64_t t) {
 
 }  // namespace
 
-HeadAppender::Pending HeadAppender::MakePending(Head::Series& s, int64_t t, double v) {
-  Pending p{&s, t, v, nullptr, nullptr};
+void HeadAppender::AddPending(Head::Series& s, int64_t t, double v) {
+  Pending p{&s, nullptr, nullptr, !s.logged.load(std::memory_order_acquire)};
   if (s.open.has_value()) {
     p.chunk_header = s.open->header_address();
     p.chunk_tail = s.open->tail_address();
@@ -31,7 +31,8 @@ HeadAppender::Pending HeadAppender::MakePending(Head::Series& s, int64_t t, doub
     // by Commit it is in a cache, and the fetches overlapped.
     Prefetch(p);
   }
-  return p;
+  pending_.push_back(p);
+  samples_.push_back({s.ref, t, v});
 }
 
 Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate) {
@@ -77,14 +78,19 @@ StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64
   STRATA_ASSIGN_OR_RETURN(Head::Series * s, head_.GetOrCreate(encoded_, hash, 0, &created));
   bool duplicate = false;
   Status st;
+  uint64_t handle;
   {
     SpinLockHolder lock(&s->mu);
     st = Check(*s, t, v, &duplicate);
-    if (!st.ok() || duplicate) --s->pending;
+    if (!st.ok() || duplicate) {
+      --s->pending;
+    } else {
+      AddPending(*s, t, v);
+    }
+    handle = s->handle();
   }
   if (!st.ok()) return st;
-  if (!duplicate) pending_.push_back(MakePending(*s, t, v));
-  return s->handle();
+  return handle;
 }
 
 Status HeadAppender::Append(uint64_t handle, int64_t t, double v) {
@@ -96,7 +102,7 @@ Status HeadAppender::Append(uint64_t handle, int64_t t, double v) {
       STRATA_RETURN_IF_ERROR(Check(*s, t, v, &duplicate));
       if (duplicate) return absl::OkStatus();
       ++s->pending;
-      pending_.push_back(MakePending(*s, t, v));
+      AddPending(*s, t, v);
       return absl::OkStatus();
     }
   }
@@ -111,15 +117,13 @@ Status HeadAppender::Commit(CommitStats* stats) {
   std::vector<wal::RefSeries> series;
   absl::flat_hash_set<Head::Series*> to_mark;
   for (const Pending& p : pending_) {
-    if (p.series->logged.load(std::memory_order_acquire)) continue;
+    if (!p.unlogged || p.series->logged.load(std::memory_order_acquire)) continue;
     if (!to_mark.insert(p.series).second) continue;
     wal::RefSeries rs;
     rs.ref = p.series->ref;
     for (const index::Label& l : p.series->labels) rs.labels.emplace_back(l.name, l.value);
     series.push_back(std::move(rs));
   }
-  samples_.clear();
-  for (const Pending& p : pending_) samples_.push_back({p.series->ref, p.t, p.v});
   std::string series_rec;
   record_.clear();
   if (!series.empty()) wal::EncodeSeries(series, &series_rec);
@@ -144,15 +148,15 @@ Status HeadAppender::Commit(CommitStats* stats) {
   for (size_t i = 0; i < std::min(kAhead, pending_.size()); ++i) Prefetch(pending_[i]);
   for (size_t i = 0; i < pending_.size(); ++i) {
     if (i + kAhead < pending_.size()) Prefetch(pending_[i + kAhead]);
-    const Pending& p = pending_[i];
-    Head::Series& s = *p.series;
+    Head::Series& s = *pending_[i].series;
+    const wal::RefSample& r = samples_[i];
     const char* why = nullptr;
     SpinLockHolder lock(&s.mu);
-    if (head_.AppendLocked(s, p.t, p.v, &why)) {
-      lo = std::min(lo, p.t);
-      hi = std::max(hi, p.t);
+    if (head_.AppendLocked(s, r.t, r.v, &why)) {
+      lo = std::min(lo, r.t);
+      hi = std::max(hi, r.t);
     } else if (refused++ == 0) {
-      first = Refused(why, s.labels, p.t);
+      first = Refused(why, s.labels, r.t);
     }
     --s.pending;
   }
@@ -165,6 +169,7 @@ Status HeadAppender::Commit(CommitStats* stats) {
     stats->refused += refused;
   }
   pending_.clear();
+  samples_.clear();
   if (refused == 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       StrCat(first.message(), " (", refused, " samples of this commit refused)"));
@@ -176,6 +181,7 @@ void HeadAppender::Rollback() {
     --p.series->pending;
   }
   pending_.clear();
+  samples_.clear();
 }
 
 }  // namespace strata::engine

@@ -9,8 +9,6 @@
 #ifndef STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 #define STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -22,6 +20,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "base/small_buffers.h"
 #include "base/spin_lock.h"
 #include "compression/chunk_encoding.h"
 #include "compression/xor_chunk.h"
@@ -161,7 +160,7 @@ class SeriesPool {
     const Dir& d = *dir_.load(std::memory_order_relaxed);
     for (size_t k = 0; k < d.n; ++k) {
       if (Head::Series* slab = d.slabs[k].load(std::memory_order_relaxed); slab != nullptr) {
-        ::operator delete(slab, std::align_val_t(kSlabBytes));
+        FreeHugePageSlab(slab, kSlabBytes);
       }
     }
   }
@@ -181,11 +180,9 @@ class SeriesPool {
     if (k == d->n) d = Grow(*d);
     if (slot % kSlab == 0) {
       // Raw memory, each series constructed when first handed out. One
-      // huge page if the kernel has them (transparent huge pages on
-      // madvise, Debian's default): at a million series every append
+      // huge page if the kernel has them: at a million series every append
       // touches another series, and 4 KiB pages made that a TLB miss too.
-      void* raw = ::operator new(kSlabBytes, std::align_val_t(kSlabBytes));
-      madvise(raw, kSlabBytes, MADV_HUGEPAGE);  // a hint; failure is harmless
+      void* raw = AllocateHugePageSlab(kSlabBytes);
       d->slabs[k].store(static_cast<Head::Series*>(raw), std::memory_order_release);
     }
     Head::Series* s = new (At(slot)) Head::Series();
@@ -211,7 +208,7 @@ class SeriesPool {
   }
 
  private:
-  static constexpr size_t kSlabBytes = size_t{2} << 20;
+  static constexpr size_t kSlabBytes = kHugePageBytes;
   static constexpr uint32_t kSlab = kSlabBytes / sizeof(Head::Series);
   // The slab directory. It grows by replacement; old ones stay until the
   // pool goes, so a reader's pointer to one stays valid (they add up to

@@ -1,6 +1,8 @@
 #include "compression/bit_stream.h"
 
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -58,6 +60,37 @@ TEST(BitStreamTest, ResetContinuesAtTheExactBit) {
   b.WriteBits(0b111, 3);
   ASSERT_EQ(b.bytes().size(), 1u);
   EXPECT_EQ(static_cast<uint8_t>(b.bytes()[0]), 0b10110111);
+}
+
+// Copies are independent values; a moved-from writer is empty and usable;
+// a Reset into a buffer that held more leaves no old bits behind.
+TEST(BitStreamTest, CopiesMovesAndResetsKeepTheirOwnBits) {
+  BitWriter a;
+  for (int i = 0; i < 300; ++i) a.WriteBits(0x2a5, 10);  // grows several times
+  const std::string original(a.bytes());
+  BitWriter b = a;
+  b.WriteBits(0xff, 8);
+  EXPECT_EQ(a.bytes(), original);
+  EXPECT_EQ(b.bytes().substr(0, original.size()), original);
+
+  BitWriter c = std::move(b);
+  EXPECT_EQ(b.bit_length(), 0u);
+  EXPECT_TRUE(b.bytes().empty());
+  b.WriteBits(0b101, 3);
+  EXPECT_EQ(static_cast<uint8_t>(b.bytes()[0]), 0b10100000);
+  EXPECT_EQ(c.bit_length(), a.bit_length() + 8);
+
+  c = a;
+  EXPECT_EQ(c.bytes(), original);
+  const uint8_t one[] = {0xc0};
+  c.Reset(std::string_view(reinterpret_cast<const char*>(one), 1), 2);  // keep only 11
+  for (int i = 0; i < 40; ++i) c.WriteBits(0, 62);                      // zeros stay zeros
+  c.WriteBit(true);
+  BitReader r(reinterpret_cast<const uint8_t*>(c.bytes().data()), c.bytes().size());
+  EXPECT_EQ(r.ReadBits(2), 3u);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(r.ReadBits(62), 0u) << i;
+  EXPECT_TRUE(r.ReadBit());
+  EXPECT_GE(c.memory_bytes(), c.bytes().size() + 9);
 }
 
 }  // namespace

@@ -210,6 +210,26 @@ TEST(XorChunkTest, ReopenedChunkContinuesWithIdenticalBytes) {
   }
 }
 
+// A cleared chunk (the head reuses its buffer for the next chunk) writes
+// exactly what a new one writes, whatever it held before.
+TEST(XorChunkTest, ClearedChunkWritesTheBytesOfANewOne) {
+  XorChunk reused;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    const auto samples = AdversarialSeries(seed + 2000, 10 + seed * 7);
+    reused.Clear();
+    EXPECT_EQ(reused.num_samples(), 0u);
+    EXPECT_EQ(reused.bytes(), XorChunk().bytes());
+    for (const Sample& s : samples) {
+      ASSERT_TRUE(reused.Append(s.t, std::bit_cast<double>(s.v)).ok());
+    }
+    ASSERT_EQ(reused.bytes(), Encode(samples).bytes()) << "seed " << seed;
+    EXPECT_EQ(Decode(reused.bytes()), samples);
+  }
+  // An earlier timestamp than the last chunk's is fine after Clear.
+  reused.Clear();
+  EXPECT_TRUE(reused.Append(-5, 1.0).ok());
+}
+
 TEST(XorChunkTest, ReopenedChunkKeepsRefusingOldTimestamps) {
   XorChunk c = Encode({{10, 1}, {20, 2}, {30, 3}});
   auto reopened = XorChunk::Open(c.bytes());
