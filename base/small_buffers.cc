@@ -17,9 +17,7 @@ void* AllocateHugePageSlab(size_t bytes) {
   return p;
 }
 
-void FreeHugePageSlab(void* p, size_t bytes) {
-  ::operator delete(p, bytes, std::align_val_t(kHugePageBytes));
-}
+void FreeHugePageSlab(void* p) { ::operator delete(p, std::align_val_t(kHugePageBytes)); }
 
 namespace {
 
@@ -83,7 +81,7 @@ void* AllocateSmallBuffer(size_t bytes) {
 
 void FreeSmallBuffer(void* p, size_t bytes) {
   if (kSmallBuffersPooled && bytes <= kSmallBufferMax) return TheArena().Free(p, bytes);
-  ::operator delete(p, bytes);
+  ::operator delete(p);  // unsized: clang 14 has no sized deallocation by default
 }
 
 }  // namespace strata

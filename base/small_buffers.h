@@ -56,9 +56,9 @@ void FreeSmallBuffer(void* p, size_t bytes);
 
 // `bytes` (a multiple of 2 MiB) aligned to 2 MiB, advised to the kernel as
 // huge-page memory (a hint, THP "madvise" mode being Debian's default).
-// Freed with FreeHugePageSlab(p, bytes).
+// Freed with FreeHugePageSlab(p).
 void* AllocateHugePageSlab(size_t bytes);
-void FreeHugePageSlab(void* p, size_t bytes);
+void FreeHugePageSlab(void* p);
 inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 }  // namespace strata

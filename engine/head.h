@@ -279,8 +279,9 @@ class HeadAppender {
 
   Head& head_;
   // Adds a sample to the transaction, reading what Commit needs of the
-  // series now, while its memory is in the cache. REQUIRES: s.mu held.
-  void AddPending(Head::Series& s, int64_t t, double v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // series now, while its memory is in the cache. REQUIRES: s.mu held
+  // (not annotated: Series is incomplete here).
+  void AddPending(Head::Series& s, int64_t t, double v);
   static void Prefetch(const Pending& p) {
     __builtin_prefetch(p.series, 1);
     if (p.chunk_header != nullptr) {

@@ -160,7 +160,7 @@ class SeriesPool {
     const Dir& d = *dir_.load(std::memory_order_relaxed);
     for (size_t k = 0; k < d.n; ++k) {
       if (Head::Series* slab = d.slabs[k].load(std::memory_order_relaxed); slab != nullptr) {
-        FreeHugePageSlab(slab, kSlabBytes);
+        FreeHugePageSlab(slab);
       }
     }
   }
