@@ -24,6 +24,9 @@ namespace {
 constexpr size_t kGranule = 16;
 constexpr size_t kSizes = kSmallBufferMax / kGranule;
 
+// The free list of buffers of `bytes`.
+constexpr size_t SizeIndex(size_t bytes) { return bytes / kGranule - 1; }
+
 struct FreeBuffer {
   FreeBuffer* next;
 };
@@ -33,10 +36,10 @@ struct FreeBuffer {
 class Arena {
  public:
   void* Allocate(size_t bytes) {
-    const size_t k = bytes / kGranule - 1;
     SpinLockHolder l(&mu_);
-    if (FreeBuffer* b = free_[k]; b != nullptr) {
-      free_[k] = b->next;
+    if (FreeBuffer*& head = free_[SizeIndex(bytes)]; head != nullptr) {
+      FreeBuffer* b = head;
+      head = b->next;
       return b;
     }
     if (static_cast<size_t>(end_ - next_) < bytes) {
@@ -56,8 +59,8 @@ class Arena {
 
  private:
   void Push(void* p, size_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const size_t k = bytes / kGranule - 1;
-    free_[k] = new (p) FreeBuffer{free_[k]};
+    FreeBuffer*& head = free_[SizeIndex(bytes)];
+    head = new (p) FreeBuffer{head};
   }
 
   SpinLock mu_;

@@ -49,12 +49,8 @@ void BitWriter::Clear() {
 
 void BitWriter::Reset(std::string_view bytes, uint64_t bit_length) {
   const size_t nbytes = (bit_length + 7) >> 3;
-  bit_length_ = 0;  // nothing of the old contents is kept
-  if (capacity_ < nbytes + 16) {
-    Reallocate(nbytes + 16);
-  } else {
-    std::memset(data_, 0, capacity_);
-  }
+  Clear();  // nothing of the old contents is kept
+  if (capacity_ < nbytes + 16) Reallocate(nbytes + 16);
   if (nbytes > 0) std::memcpy(data_, bytes.data(), nbytes);
   if (const unsigned o = bit_length & 7; o != 0) {
     data_[nbytes - 1] &= static_cast<uint8_t>(0xff << (8 - o));  // clear bits past the end
