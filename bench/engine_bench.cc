@@ -165,13 +165,16 @@ const char* WalLabel(int64_t wal) {
   }
 }
 
-void RunAppend(benchmark::State& state, bool by_labels) {
+enum class AppendBy { kLabels, kRef, kRefBatch };
+
+void RunAppend(benchmark::State& state, AppendBy by) {
   const size_t batch = static_cast<size_t>(state.range(0));
   DbFixture& f = *AppendFixture(state.range(1));
   const EngineWorkload& w = *f.work;
   const size_t n = w.num_series();
   std::unique_ptr<Appender> app = f.db->NewAppender();
   std::vector<LabelView> scratch;
+  std::vector<RefSample> samples;
   EngineWorkload::Pos pos = w.PosOf(f.next);
   const double cpu0 = ProcessCpuSeconds();
   for (auto _ : state) {
@@ -179,12 +182,14 @@ void RunAppend(benchmark::State& state, bool by_labels) {
       const size_t i = f.next;
       const int64_t t = w.Timestamp(pos, f.round);
       const double v = w.Value(pos, f.round);
-      if (by_labels) {
+      if (by == AppendBy::kLabels) {
         auto ref = app->Append(w.Labels(i, &scratch), t, v);
         if (!ref.ok()) state.SkipWithError(ref.status().ToString().c_str());
-      } else {
+      } else if (by == AppendBy::kRef) {
         Status s = app->Append(f.refs[i], t, v);
         if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+      } else {
+        samples.push_back({f.refs[i], t, v});
       }
       w.Advance(&pos);
       if (++f.next == n) {
@@ -192,6 +197,11 @@ void RunAppend(benchmark::State& state, bool by_labels) {
         pos = {};
         ++f.round;
       }
+    }
+    if (!samples.empty()) {
+      Status s = app->Append(samples);
+      if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+      samples.clear();
     }
     Status s = app->Commit();
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
@@ -207,12 +217,18 @@ void RunAppend(benchmark::State& state, bool by_labels) {
   state.SetLabel(WalLabel(state.range(1)));
 }
 
-void BM_AppendByRef(benchmark::State& state) { RunAppend(state, false); }
-void BM_AppendByLabels(benchmark::State& state) { RunAppend(state, true); }
+void BM_AppendByRef(benchmark::State& state) { RunAppend(state, AppendBy::kRef); }
+void BM_AppendBatchByRef(benchmark::State& state) { RunAppend(state, AppendBy::kRefBatch); }
+void BM_AppendByLabels(benchmark::State& state) { RunAppend(state, AppendBy::kLabels); }
 
 // Args: samples per Commit, WAL configuration (see AppendFixture).
 // Grouped by WAL configuration so that each builds its DB once.
 BENCHMARK(BM_AppendByRef)->Args({1000, 0})->Args({5000, 0})->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_AppendBatchByRef)
+    ->Args({1000, 0})
+    ->Args({5000, 0})
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_AppendByLabels)
     ->Args({1000, 0})
     ->Args({5000, 0})

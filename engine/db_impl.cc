@@ -70,6 +70,16 @@ class DBAppender final : public Appender {
     if (absl::IsInvalidArgument(s)) Refused();
     return s;
   }
+  Status Append(std::span<const RefSample> samples, size_t* refused) override {
+    size_t left_out = samples.size();
+    if (refused != nullptr) *refused = left_out;
+    STRATA_RETURN_IF_ERROR(FailedIfReadOnly(db_.options_));
+    CommitStats stats;
+    Status s = app_->Append(samples, &left_out, &stats);
+    if (stats.refused > 0) db_.samples_refused_.fetch_add(stats.refused, std::memory_order_relaxed);
+    if (refused != nullptr) *refused = left_out;
+    return s;
+  }
   Status Commit() override {
     if (Status s = FailedIfReadOnly(db_.options_); !s.ok()) {
       app_->Rollback();

@@ -259,6 +259,11 @@ class HeadAppender {
   // returned (not its ref in the WAL and index). NotFound if there is no
   // such series.
   [[nodiscard]] Status Append(uint64_t handle, int64_t t, double v);
+  // Appends each sample (by handle) as the overload above, fetching the
+  // series a few samples ahead. See strata::Appender for the result;
+  // `stats->refused` counts the InvalidArgument refusals among those left out.
+  [[nodiscard]] Status Append(std::span<const RefSample> samples, size_t* left_out,
+                              CommitStats* stats);
   // Logs and applies. See strata::Appender::Commit.
   [[nodiscard]] Status Commit(CommitStats* stats = nullptr);
   void Rollback();
@@ -276,6 +281,8 @@ class HeadAppender {
     bool unlogged;
   };
   [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
+  // Append by handle to `s`, what SeriesPool::Find gave for it.
+  [[nodiscard]] Status AppendTo(Head::Series* s, uint64_t handle, int64_t t, double v);
 
   Head& head_;
   // Adds a sample to the transaction, reading what Commit needs of the

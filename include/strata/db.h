@@ -109,6 +109,13 @@ struct Options {
 
 using SeriesRef = uint64_t;
 
+// A sample for a series that an earlier Append by labels returned.
+struct RefSample {
+  SeriesRef ref;
+  int64_t timestamp_ms;
+  double value;
+};
+
 // Appends samples as one transaction: nothing is visible to queries or
 // durable until Commit(), and Rollback() (or destroying the appender)
 // discards what was appended. Not thread-safe; use one per thread.
@@ -136,6 +143,19 @@ class Appender {
   // Errors: NotFound if no such series exists (it may have been removed
   // after all its data left the head; append by labels then).
   [[nodiscard]] virtual Status Append(SeriesRef ref, int64_t timestamp_ms, double value) = 0;
+  // Adds each of `samples` in turn as Append(ref, timestamp_ms, value)
+  // would. With many series this is faster than a call per sample (a
+  // scrape of cached refs, a bulk load): the appender fetches the series of
+  // later samples from memory while it checks earlier ones. A refused
+  // sample is left out and the others are added; the result is then the
+  // first refusal's error (InvalidArgument naming the series and why, or
+  // NotFound for an unknown ref) with the count of samples left out.
+  // FailedPrecondition, with nothing added, on a read-only DB. `*refused`,
+  // if given, is the number of samples not added (0 when all were).
+  [[nodiscard]] virtual Status Append(std::span<const RefSample> samples, size_t* refused) = 0;
+  [[nodiscard]] Status Append(std::span<const RefSample> samples) {
+    return Append(samples, nullptr);
+  }
 
   // Logs the appended samples to the WAL and makes them visible. A sample
   // that became unstorable after it was appended (another appender stored a

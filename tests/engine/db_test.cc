@@ -190,6 +190,73 @@ TEST_F(DBTest, OutOfOrderAndDuplicateSamplesAreRefusedWithTheSeriesNamed) {
   ASSERT_TRUE(app->Commit().ok());
 }
 
+TEST_F(DBTest, BatchAppendAddsWhatTheOneSampleAppendWouldAndCountsTheRest) {
+  Open();
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  std::vector<SeriesRef> refs;
+  for (int s = 0; s < 50; ++s) {
+    const std::string inst = StrCat("host-", s);
+    StatusOr<SeriesRef> ref =
+        app->Append({{"__name__", "metric"}, {"instance", inst}, {"job", "test"}}, kStart, s);
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    refs.push_back(*ref);
+    want_[StrCat("__name__=metric,instance=", inst, ",job=test,")].push_back(
+        {kStart, std::bit_cast<uint64_t>(static_cast<double>(s))});
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  // Rounds of every series, in one batch (more samples than the lookahead).
+  std::vector<RefSample> batch;
+  for (int i = 1; i <= 3; ++i) {
+    for (int s = 0; s < 50; ++s) {
+      const int64_t t = kStart + i * 15000;
+      const double v = s + i * 0.5;
+      batch.push_back({refs[s], t, v});
+      want_[StrCat("__name__=metric,instance=host-", s, ",job=test,")].push_back(
+          {t, std::bit_cast<uint64_t>(v)});
+    }
+  }
+  size_t refused = 99;
+  ASSERT_TRUE(app->Append(batch, &refused).ok());
+  EXPECT_EQ(refused, 0u);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), Want(INT64_MIN, kStart)) << "visible before Commit";
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+
+  // An out-of-order sample, an unknown ref and a duplicate with another
+  // value are left out; the same sample again is accepted and ignored.
+  const uint64_t refused_before = db_->Stats().samples_refused;
+  const int64_t t = kStart + 4 * 15000;
+  batch = {{refs[0], t, 1},
+           {refs[1], kStart, 7},
+           {SeriesRef{12345}, t, 1},
+           {refs[2], kStart + 3 * 15000, 99},
+           {refs[3], kStart + 3 * 15000, 3 + 3 * 0.5},
+           {refs[4], t, 4}};
+  Status st = app->Append(batch, &refused);
+  EXPECT_EQ(refused, 3u);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("out of order"));
+  EXPECT_THAT(st.message(), HasSubstr("instance=\"host-1\""));
+  EXPECT_THAT(st.message(), HasSubstr("(3 of 6 samples left out)"));
+  EXPECT_EQ(db_->Stats().samples_refused, refused_before + 2) << "the unknown ref is not a refusal";
+  ASSERT_TRUE(app->Commit().ok());
+  want_["__name__=metric,instance=host-0,job=test,"].push_back({t, std::bit_cast<uint64_t>(1.0)});
+  want_["__name__=metric,instance=host-4,job=test,"].push_back({t, std::bit_cast<uint64_t>(4.0)});
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+
+  // An unknown ref first: NotFound leads.
+  batch = {{SeriesRef{12345}, t + 15000, 1}, {refs[1], kStart, 7}};
+  st = app->Append(batch, nullptr);
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(st.message(), HasSubstr("12345"));
+  app->Rollback();
+
+  // Samples survive a restart like any others.
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
 TEST_F(DBTest, OutOfOrderWindowAcceptsLateSamples) {
   options_.out_of_order_window_ms = 10 * 60 * 1000;
   Open();
@@ -447,6 +514,10 @@ TEST_F(DBTest, ReadOnlyOpenServesEverythingAndChangesNothing) {
   std::unique_ptr<Appender> app = db_->NewAppender();
   EXPECT_EQ(app->Append({{"__name__", "x"}}, kStart, 1).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  const std::vector<RefSample> batch = {{SeriesRef{1}, kStart, 1}, {SeriesRef{2}, kStart, 1}};
+  size_t refused = 0;
+  EXPECT_EQ(app->Append(batch, &refused).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused, 2u);
   EXPECT_EQ(app->Commit().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(db_->Compact().code(), absl::StatusCode::kFailedPrecondition);
   std::vector<LabelMatcher> all = {{LabelMatcher::Type::kEqual, "job", "test"}};
