@@ -62,12 +62,6 @@ void Check(const Status& s, const char* what) {
   }
 }
 
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 uint64_t DirBytes(const std::string& dir) {
   uint64_t n = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {

@@ -16,6 +16,10 @@
 // data directory).
 // --block-range-ms=MS sets Options::block_range_ms, which is also the
 // head's chunk range (promtool's importer uses twice the block duration).
+// --batch appends rounds 1.. through the batch overload
+// Append(std::span<const RefSample>), one call per Commit.
+// --reopen closes the DB at the end and times opening it again: replaying
+// chunks_head/ and the whole WAL (the 2 h of samples) into the head.
 // --openmetrics=FILE also writes the same samples as OpenMetrics text for
 //   promtool tsdb create-blocks-from openmetrics FILE DIR
 // so that Prometheus' block writer can store the same samples (see
@@ -113,9 +117,14 @@ int Main(int argc, char** argv) {
   size_t series = 1000000;
   std::string openmetrics, block_dir;
   int64_t block_range_ms = kTwoHoursMs;
+  bool batch = false, reopen = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a.starts_with("--series=")) {
+    if (a == "--batch") {
+      batch = true;
+    } else if (a == "--reopen") {
+      reopen = true;
+    } else if (a.starts_with("--series=")) {
       series = std::strtoull(argv[i] + 9, nullptr, 10);
     } else if (a.starts_with("--openmetrics=")) {
       openmetrics = std::string(a.substr(14));
@@ -126,7 +135,8 @@ int Main(int argc, char** argv) {
     } else {
       std::fprintf(
           stderr,
-          "usage: %s [--series=N] [--openmetrics=FILE] [--block-dir=DIR] [--block-range-ms=MS]\n",
+          "usage: %s [--series=N] [--batch] [--reopen] [--openmetrics=FILE] [--block-dir=DIR] "
+          "[--block-range-ms=MS]\n",
           argv[0]);
       return 2;
     }
@@ -167,18 +177,28 @@ int Main(int argc, char** argv) {
   Check(app->Commit(), "commit");
   const double create_s = Seconds(t0);
   const Rss after_create = ReadRss();
+  std::vector<RefSample> pending;
+  auto commit = [&] {
+    if (!pending.empty()) Check(app->Append(pending), "append");
+    pending.clear();
+    Check(app->Commit(), "commit");
+  };
   const auto t1 = std::chrono::steady_clock::now();
   for (size_t r = 1; r < kRounds; ++r) {
     EngineWorkload::Pos pos;
     for (size_t i = 0; i < series; ++i, w.Advance(&pos)) {
-      Check(app->Append(refs[i], w.Timestamp(pos, r), w.Value(pos, r)), "append");
+      if (batch) {
+        pending.push_back({refs[i], w.Timestamp(pos, r), w.Value(pos, r)});
+      } else {
+        Check(app->Append(refs[i], w.Timestamp(pos, r), w.Value(pos, r)), "append");
+      }
       if (++in_batch == 5000) {
-        Check(app->Commit(), "commit");
+        commit();
         in_batch = 0;
       }
     }
   }
-  Check(app->Commit(), "commit");
+  commit();
   const double append_s = Seconds(t1);
   app.reset();
   const Rss after = ReadRss();
@@ -187,8 +207,8 @@ int Main(int argc, char** argv) {
   std::printf("series: %zu, samples: %zu (%zu per series, 15 s apart)\n", series, series * kRounds,
               kRounds);
   std::printf("create (round 0 by labels): %.2f s, %.0f series/s\n", create_s, n / create_s);
-  std::printf("append rounds 1..479 by ref: %.2f s, %.2f M samples/s\n", append_s,
-              n * (kRounds - 1) / append_s / 1e6);
+  std::printf("append rounds 1..479 by ref%s: %.2f s, %.2f M samples/s\n", batch ? " (batch)" : "",
+              append_s, n * (kRounds - 1) / append_s / 1e6);
   std::printf(
       "VmRSS before %.1f MiB, after create %.1f MiB, after 2 h %.1f MiB (anon %.1f, file %.1f)\n",
       MiB(before.total), MiB(after_create.total), MiB(after.total), MiB(after.anon),
@@ -228,6 +248,20 @@ int Main(int argc, char** argv) {
   std::printf("peak RSS after block: %.1f MiB\n", MiB(ReadRss().total));
   Check(db->Close(), "close");
   db.reset();
+  if (reopen) {
+    const Rss before_open = ReadRss();
+    const auto t3 = std::chrono::steady_clock::now();
+    const double cpu3 = ProcessCpuSeconds();
+    auto again = engine::DBImpl::Open(o, dir);
+    Check(again.status(), "reopen");
+    const double open_s = Seconds(t3), open_cpu = ProcessCpuSeconds() - cpu3;
+    std::printf(
+        "reopen (replay of chunks_head/ and %zu WAL samples): %.2f s, %.1f CPU s, "
+        "%.1f M samples/s; head RSS %.1f MiB\n",
+        series * kRounds, open_s, open_cpu, n * kRounds / open_s / 1e6,
+        MiB(ReadRss().total - before_open.total));
+    Check((*again)->Close(), "close");
+  }
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -17,6 +17,8 @@
 #ifndef STRATA_BENCH_ENGINE_WORKLOAD_H_
 #define STRATA_BENCH_ENGINE_WORKLOAD_H_
 
+#include <time.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +39,13 @@ inline constexpr int64_t kStartMs = 1700006400000 + 100;
 inline size_t EnvSize(const char* name, size_t def) {
   const char* env = std::getenv(name);
   return env != nullptr && *env != '\0' ? std::strtoull(env, nullptr, 10) : def;
+}
+
+// CPU seconds of the whole process (every thread) so far.
+inline double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // Resident set from /proc/self/status, in bytes: VmRSS, RssAnon, RssFile.

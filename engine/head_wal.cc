@@ -71,7 +71,31 @@ class ReplayWorker {
         queue_.pop_front();
         cv_.SignalAll();
       }
-      for (const ReplaySample& s : batch) apply_(s, &applied_, &refused_);
+      Apply(batch);
+    }
+  }
+
+  // At a million series each sample's series and chunk are in no cache:
+  // ask for the series kSeriesAhead samples on and, once that has come,
+  // for its open chunk kChunkAhead samples on, so the waits overlap. Only
+  // this worker changes the chunks of its series during replay, so it may
+  // read where they are without their locks.
+  void Apply(const std::vector<ReplaySample>& batch) {
+    constexpr size_t kSeriesAhead = 16, kChunkAhead = 8;
+    const size_t n = batch.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kSeriesAhead < n) {
+        const char* s = reinterpret_cast<const char*>(batch[i + kSeriesAhead].series);
+        __builtin_prefetch(s, 1);
+        __builtin_prefetch(s + 64, 1);
+      }
+      if (i + kChunkAhead < n) {
+        if (const auto& open = batch[i + kChunkAhead].series->open; open.has_value()) {
+          __builtin_prefetch(open->header_address(), 1);
+          __builtin_prefetch(open->tail_address(), 1);
+        }
+      }
+      apply_(batch[i], &applied_, &refused_);
     }
   }
 
@@ -84,6 +108,49 @@ class ReplayWorker {
   uint64_t applied_ = 0;
   uint64_t refused_ = 0;
   std::thread thread_;
+};
+
+// Each WAL ref's series, and the newest time its mapped chunks held when
+// the series was declared: samples up to it are in those chunks, so the
+// reading thread drops them without touching the series.
+struct RefTarget {
+  Head::Series* series = nullptr;
+  int64_t mapped_max = INT64_MIN;
+};
+
+// WAL refs are small integers (every writer counts them up from 1), so an
+// array indexed by ref finds a sample's series in one load that can be
+// prefetched; at a million series a hash map costs a cache miss or two
+// per sample that a prefetch of its first line does not hide. A ref far
+// beyond the number of series seen goes into a hash map instead.
+class RefTable {
+ public:
+  void Set(uint64_t ref, RefTarget t) {
+    if (ref >= dense_.size() && ref < 4 * count_ + 65536) {
+      dense_.resize(std::max<uint64_t>(ref + 1, 2 * dense_.size()));
+    }
+    if (ref < dense_.size()) {
+      if (dense_[ref].series == nullptr) ++count_;
+      dense_[ref] = t;
+      sparse_.erase(ref);  // if it went there while the array was shorter
+    } else if (sparse_.insert_or_assign(ref, t).second) {
+      ++count_;
+    }
+  }
+  const RefTarget* Find(uint64_t ref) const {
+    if (ref < dense_.size() && dense_[ref].series != nullptr) return &dense_[ref];
+    if (sparse_.empty()) return nullptr;
+    auto it = sparse_.find(ref);
+    return it == sparse_.end() ? nullptr : &it->second;
+  }
+  void Prefetch(uint64_t ref) const {
+    if (ref < dense_.size()) __builtin_prefetch(&dense_[ref]);
+  }
+
+ private:
+  std::vector<RefTarget> dense_;
+  absl::flat_hash_map<uint64_t, RefTarget> sparse_;
+  uint64_t count_ = 0;
 };
 
 }  // namespace
@@ -100,9 +167,8 @@ Status Head::Replay(HeadReplayStats* stats) {
   // 2. The WAL.
   const size_t num_workers = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<ReplayWorker>> workers;
-  auto apply = [this, min_valid](const ReplaySample& r, uint64_t* applied, uint64_t* refused) {
+  auto apply = [this](const ReplaySample& r, uint64_t* applied, uint64_t* refused) {
     Series& s = *r.series;
-    if (r.t < min_valid) return;  // already in a block
     SpinLockHolder lock(&s.mu);
     // Samples up to the last mapped chunk are in that chunk.
     if (!s.mapped.empty() && r.t <= s.mapped.back().max_time_ms) return;
@@ -117,7 +183,7 @@ Status Head::Replay(HeadReplayStats* stats) {
   for (size_t i = 0; i < num_workers; ++i) workers.push_back(std::make_unique<ReplayWorker>(apply));
   std::vector<std::vector<ReplaySample>> batches(num_workers);
 
-  absl::flat_hash_map<uint64_t, Series*> by_wal_ref;
+  RefTable by_wal_ref;
   std::vector<wal::RefSeries> series;
   std::vector<wal::RefSample> samples;
   std::vector<wal::Tombstone> tombs;
@@ -137,29 +203,41 @@ Status Head::Replay(HeadReplayStats* stats) {
           bool created = false;
           StatusOr<Series*> s = GetOrCreate(encoded, hash, rs.ref, &created);
           if (!s.ok()) return Annotate(s.status(), StrCat("series record ref ", rs.ref));
-          by_wal_ref[rs.ref] = *s;
           ++stats->series;
           SpinLockHolder lock(&(*s)->mu);
           --(*s)->pending;
           (*s)->logged.store(true, std::memory_order_relaxed);
-          auto m = mapped.find(rs.ref);
-          if (!created || m == mapped.end()) continue;
-          AttachMappedLocked(**s, std::move(m->second));
-          stats->mmapped_chunks += (*s)->mapped.size();
-          mapped.erase(m);
+          if (auto m = mapped.find(rs.ref); created && m != mapped.end()) {
+            AttachMappedLocked(**s, std::move(m->second));
+            stats->mmapped_chunks += (*s)->mapped.size();
+            mapped.erase(m);
+          }
+          // A series declared again later may have cut chunks meanwhile;
+          // what it holds beyond its mapped chunks its worker checks.
+          const std::vector<MappedChunk>& m = (*s)->mapped;
+          by_wal_ref.Set(rs.ref, {*s, m.empty() ? INT64_MIN : m.back().max_time_ms});
         }
         return absl::OkStatus();
       }
       case wal::RecordType::kSamples: {
         samples.clear();
         STRATA_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
-        for (const wal::RefSample& smp : samples) {
-          auto it = by_wal_ref.find(smp.ref);
-          if (it == by_wal_ref.end()) {
+        // A million refs do not fit any cache: look a few samples ahead.
+        constexpr size_t kAhead = 8;
+        for (size_t i = 0; i < std::min(kAhead, samples.size()); ++i) {
+          by_wal_ref.Prefetch(samples[i].ref);
+        }
+        for (size_t i = 0; i < samples.size(); ++i) {
+          if (i + kAhead < samples.size()) by_wal_ref.Prefetch(samples[i + kAhead].ref);
+          const wal::RefSample& smp = samples[i];
+          const RefTarget* to = by_wal_ref.Find(smp.ref);
+          if (to == nullptr) {
             ++stats->unknown_series_refs;
             continue;
           }
-          batches[it->second->ref % num_workers].push_back({it->second, smp.t, smp.v});
+          // Older than the head (in a block) or in a mapped chunk.
+          if (smp.t < min_valid || smp.t <= to->mapped_max) continue;
+          batches[to->series->ref % num_workers].push_back({to->series, smp.t, smp.v});
         }
         for (size_t i = 0; i < num_workers; ++i) {
           if (batches[i].size() < 4096) continue;
@@ -174,9 +252,9 @@ Status Head::Replay(HeadReplayStats* stats) {
         MutexLock lock(&meta_mu_);
         auto next = std::make_shared<Tombstones>(*tombstones_);
         for (const wal::Tombstone& t : tombs) {
-          auto it = by_wal_ref.find(t.ref);
-          if (it == by_wal_ref.end()) continue;
-          next->Add(it->second->ref, {t.mint, t.maxt});
+          if (const RefTarget* to = by_wal_ref.Find(t.ref); to != nullptr) {
+            next->Add(to->series->ref, {t.mint, t.maxt});
+          }
         }
         tombstones_ = std::move(next);
         return absl::OkStatus();

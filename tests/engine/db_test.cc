@@ -17,6 +17,8 @@
 #include "base/strings.h"
 #include "engine/db_impl.h"
 #include "tests/testing/fault_env.h"
+#include "wal/records.h"
+#include "wal/writer.h"
 
 namespace strata {
 namespace {
@@ -255,6 +257,52 @@ TEST_F(DBTest, BatchAppendAddsWhatTheOneSampleAppendWouldAndCountsTheRest) {
   ASSERT_TRUE(db_->Close().ok());
   Open();
   EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+// Replay finds series by WAL ref through an array for small refs and a
+// hash map for refs far beyond the number of series; both must serve.
+TEST_F(DBTest, WalRefsSmallAndFarApartAllReplay) {
+  {
+    auto w = wal::Writer::Open(*Env::Default(), dir_ + "/wal", {});
+    ASSERT_TRUE(w.ok()) << w.status();
+    const std::vector<uint64_t> refs = {1, 3, 70000, uint64_t{1} << 40, 2, 65000};
+    std::vector<wal::RefSeries> series;
+    std::vector<wal::RefSample> samples;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      const std::string inst = StrCat("host-", i);
+      series.push_back({refs[i], {{"__name__", "metric"}, {"instance", inst}, {"job", "test"}}});
+      for (int k = 0; k < 3; ++k) {
+        const int64_t t = kStart + k * 15000;
+        const double v = static_cast<double>(i * 10 + k);
+        samples.push_back({refs[i], t, v});
+        want_[StrCat("__name__=metric,instance=", inst, ",job=test,")].push_back(
+            {t, std::bit_cast<uint64_t>(v)});
+      }
+    }
+    samples.push_back({12345, kStart, 1});  // no such series: skipped
+    std::string rec;
+    // Declared in two records, the far ref first, so it lands in the map
+    // before the array would reach it; ref 3 declared again.
+    wal::EncodeSeries(std::span(series).subspan(3), &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    wal::EncodeSeries(std::span(series).first(4), &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    rec.clear();
+    wal::EncodeSamples(samples, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  // New series get refs beyond every replayed one.
+  std::unique_ptr<Appender> app = db_->NewAppender();
+  ASSERT_TRUE(app->Append({{"__name__", "metric"}, {"job", "new"}}, kStart, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  ASSERT_TRUE(db_->Close().ok());
+  Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX, {{LabelMatcher::Type::kEqual, "job", "new"}}).size(), 1u);
 }
 
 TEST_F(DBTest, OutOfOrderWindowAcceptsLateSamples) {
