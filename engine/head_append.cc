@@ -120,10 +120,7 @@ Status HeadAppender::Append(std::span<const RefSample> samples, size_t* left_out
   constexpr size_t kAhead = 8;
   const SeriesPool& pool = *head_.pool_;
   auto fetch = [&pool](uint64_t handle) {
-    if (const Head::Series* s = pool.Find(handle); s != nullptr) {
-      __builtin_prefetch(s, 1);
-      __builtin_prefetch(reinterpret_cast<const char*>(s) + 64, 1);
-    }
+    if (const Head::Series* s = pool.Find(handle); s != nullptr) PrefetchForAppend(s);
   };
   const size_t n = samples.size();
   for (size_t i = 0; i < std::min(kAhead, n); ++i) fetch(samples[i].ref);

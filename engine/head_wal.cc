@@ -84,11 +84,7 @@ class ReplayWorker {
     constexpr size_t kSeriesAhead = 16, kChunkAhead = 8;
     const size_t n = batch.size();
     for (size_t i = 0; i < n; ++i) {
-      if (i + kSeriesAhead < n) {
-        const char* s = reinterpret_cast<const char*>(batch[i + kSeriesAhead].series);
-        __builtin_prefetch(s, 1);
-        __builtin_prefetch(s + 64, 1);
-      }
+      if (i + kSeriesAhead < n) PrefetchForAppend(batch[i + kSeriesAhead].series);
       if (i + kChunkAhead < n) {
         if (const auto& open = batch[i + kChunkAhead].series->open; open.has_value()) {
           __builtin_prefetch(open->header_address(), 1);
