@@ -13,7 +13,6 @@
 namespace strata::server {
 
 using internal::RespondError;
-using internal::RespondStatus;
 using internal::RespondSuccess;
 
 namespace {
@@ -44,197 +43,151 @@ void PlainText(HttpResponse* res, int status, std::string_view body) {
 
 }  // namespace
 
+std::span<const Route<Api::Handler>> Api::Routes() {
+  using F = EndpointFamily;
+  // clang-format off
+  static constexpr Route<Handler> kRoutes[] = {
+    // Probes and self-monitoring: on the I/O threads, never queued.
+    {kGet | kHead, "/-/healthy", &Api::Healthy, Pool::kInline, Role::kPublic, F::kProbe},
+    {kGet | kHead, "/-/ready", &Api::Ready, Pool::kInline, Role::kPublic, F::kProbe},
+    {kGet, "/metrics", &Api::MetricsPage, Pool::kInline, Role::kPublic, F::kProbe},
+    {kGet, "/", &Api::Index, Pool::kInline, Role::kPublic, F::kProbe},
+    // Ingest.
+    {kPost | kPut, "/api/v1/write", &Api::RemoteWrite, Pool::kIngest, Role::kWrite, F::kRemoteWrite},
+    // Reads: the query pool.
+    {kPost, "/api/v1/read", &Api::RemoteRead, Pool::kQuery, Role::kRead, F::kRemoteRead, true},
+    {kGet | kPost, "/api/v1/query", &Api::Query, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet | kPost, "/api/v1/query_range", &Api::QueryRange, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet | kPost, "/api/v1/query_exemplars", &Api::Exemplars, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet | kPost, "/api/v1/series", &Api::Series, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet | kPost, "/api/v1/labels", &Api::Labels, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/label/:name/values", &Api::LabelValues, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/status/tsdb", &Api::TsdbStatus, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/metadata", &Api::Metadata, Pool::kQuery, Role::kRead, F::kQueryApi},
+    // Small answers from memory: inline.
+    {kGet, "/api/v1/status/buildinfo", &Api::BuildInfo, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/status/flags", &Api::Flags, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/status/runtimeinfo", &Api::RuntimeInfo, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/status/config", &Api::StatusConfig, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/rules", &Api::Rules, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/alerts", &Api::Alerts, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/targets", &Api::Targets, Pool::kInline, Role::kRead, F::kQueryApi},
+    {kGet, "/api/v1/alertmanagers", &Api::Alertmanagers, Pool::kInline, Role::kRead, F::kQueryApi},
+    // Administration (--web.enable-admin-api): long-running, on the query pool.
+    {kPost | kPut, "/api/v1/admin/tsdb/delete_series", &Api::DeleteSeries, Pool::kQuery, Role::kAdmin, F::kAdmin},
+    {kPost | kPut, "/api/v1/admin/tsdb/snapshot", &Api::Snapshot, Pool::kQuery, Role::kAdmin, F::kAdmin},
+    {kPost | kPut, "/api/v1/admin/tsdb/clean_tombstones", &Api::CleanTombstones, Pool::kQuery, Role::kAdmin, F::kAdmin},
+  };
+  // clang-format on
+  return kRoutes;
+}
+
 Api::Api(const ApiOptions& options, std::unique_ptr<QueryEvaluator> evaluator,
          ServerMetrics& metrics)
     : options_(options),
       evaluator_(std::move(evaluator)),
       metrics_(metrics),
-      start_time_ms_(options.now_ms != nullptr ? options.now_ms() : SystemNowMs()) {}
+      start_time_ms_(options.now_ms != nullptr ? options.now_ms() : SystemNowMs()),
+      router_(Routes()) {}
 
 int64_t Api::NowMs() const {
   return options_.now_ms != nullptr ? options_.now_ms() : SystemNowMs();
 }
 
-void Api::Handle(const HttpRequest& req, HttpResponse* res) {
+Pool Api::PoolFor(const HttpRequest& req) {
+  const RouteMatch<Handler> m = router_.Match(req.method, req.path);
+  return m.route != nullptr ? m.route->pool : Pool::kInline;
+}
+
+void Api::Overloaded(const HttpRequest& req, std::string_view why, HttpResponse* res) {
+  const RouteMatch<Handler> m = router_.Match(req.method, req.path);
+  const EndpointFamily family = m.route != nullptr ? m.route->family : EndpointFamily::kProbe;
+  RespondOverloaded(family, why, res);
+  metrics_.ObserveRequest(m.route != nullptr ? m.route->pattern : "other", res->status, 0);
+  metrics_.AddShed(m.route != nullptr ? m.route->pattern : "other");
+}
+
+void Api::Handle(const HttpRequest& req, ResponseStream* stream, HttpResponse* res) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string_view handler = Route(req, res);
+  const RouteMatch<Handler> m = router_.Match(req.method, req.path);
+  const std::string_view handler = m.route != nullptr ? m.route->pattern : "other";
+  if (m.route == nullptr) {
+    if (m.status == 405) {
+      RespondText(res, 405, "Method Not Allowed");
+      res->headers.emplace_back("Allow", m.allow);
+    } else {
+      RespondText(res, 404, "404 page not found");
+    }
+  } else {
+    const Route<Handler>& r = *m.route;
+    Call c{req, HttpParams(), db_.load(std::memory_order_acquire), res, stream, m.param};
+    Status st;
+    if (r.family != EndpointFamily::kProbe) {
+      // Go's ParseForm puts a POST form's values before the URL's.
+      if (req.method == "POST" &&
+          req.Header("content-type").starts_with("application/x-www-form-urlencoded")) {
+        st = c.params.AddUrlEncoded(req.body);
+      }
+      if (st.ok()) st = c.params.AddUrlEncoded(req.query);
+      if (!st.ok()) {
+        st = absl::InvalidArgumentError(StrCat("invalid form: ", FromAbsl(st.message())));
+      } else if (c.db == nullptr) {
+        st = absl::UnavailableError("Strata is starting: the database is not open yet");
+      } else if (r.role == Role::kAdmin && !options_.enable_admin_api) {
+        st = absl::UnavailableError("admin APIs disabled");
+      }
+    }
+    if (st.ok()) {
+      (this->*r.handler)(c);
+    } else {
+      RespondStatus(r.family, st, res);
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveRequest(handler, res->status, seconds);
 }
 
-std::string_view Api::Route(const HttpRequest& req, HttpResponse* res) {
-  const std::string_view path = req.path;
-  DB* db = db_.load(std::memory_order_acquire);
-  if (path == "/-/healthy") {
-    PlainText(res, 200, "Strata is Healthy.\n");
-    return "/-/healthy";
-  }
-  if (path == "/-/ready") {
-    if (db == nullptr) {
-      PlainText(res, 503, "Service Unavailable\n");
-    } else {
-      PlainText(res, 200, "Strata is Ready.\n");
-    }
-    return "/-/ready";
-  }
-  if (path == "/metrics") {
-    DBStats stats;
-    if (db != nullptr) stats = db->Stats();
-    res->status = 200;
-    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    res->body = ServerMetrics::RenderText(metrics_.Collect(db != nullptr ? &stats : nullptr));
-    return "/metrics";
-  }
-  if (path == "/") {
-    PlainText(res, 200,
-              "Strata: a Prometheus-compatible time-series database.\n"
-              "Remote write: /api/v1/write   Remote read: /api/v1/read\n"
-              "Query API: /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels\n"
-              "Self-monitoring: /metrics   Probes: /-/healthy, /-/ready\n");
-    return "/";
-  }
-  if (path.substr(0, 8) != "/api/v1/") {
-    PlainText(res, 404, "404 page not found\n");
-    return "other";
-  }
-  Call c{req, HttpParams(), db, res};
-  Status st;
-  // Go's ParseForm puts a POST form's values before the URL's.
-  if (req.method == "POST" &&
-      req.Header("content-type").starts_with("application/x-www-form-urlencoded")) {
-    st = c.params.AddUrlEncoded(req.body);
-  }
-  if (st.ok()) st = c.params.AddUrlEncoded(req.query);
-  if (!st.ok()) {
-    RespondError(res, "bad_data", StrCat("invalid form: ", FromAbsl(st.message())));
-    return "/api/v1/other";
-  }
-  if (db == nullptr) {
-    RespondError(res, "unavailable", "Strata is starting: the database is not open yet");
-    return "/api/v1/other";
-  }
-  return RouteApi(path.substr(7), c);
+void Api::Healthy(Call& c) { PlainText(c.res, 200, "Strata is Healthy.\n"); }
+
+void Api::Ready(Call& c) {
+  if (c.db == nullptr) return PlainText(c.res, 503, "Service Unavailable\n");
+  PlainText(c.res, 200, "Strata is Ready.\n");
 }
 
-std::string_view Api::RouteApi(std::string_view path, Call& c) {
-  const std::string& m = c.req.method;
-  const bool get_or_post = m == "GET" || m == "POST";
-  auto wrong_method = [&]() -> std::string_view {
-    PlainText(c.res, 405, "Method Not Allowed\n");
-    return "/api/v1/other";
-  };
-  auto empty_ok = [&](std::string_view data) { RespondSuccess(c.res, data); };
-  if (path == "/write") {
-    if (m != "POST" && m != "PUT") return wrong_method();
-    RemoteWrite(c);
-    return "/api/v1/write";
+void Api::MetricsPage(Call& c) {
+  DBStats stats;
+  if (c.db != nullptr) stats = c.db->Stats();
+  c.res->status = 200;
+  c.res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  c.res->body = ServerMetrics::RenderText(metrics_.Collect(c.db != nullptr ? &stats : nullptr));
+}
+
+void Api::Index(Call& c) {
+  PlainText(c.res, 200,
+            "Strata: a Prometheus-compatible time-series database.\n"
+            "Remote write: /api/v1/write   Remote read: /api/v1/read\n"
+            "Query API: /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels\n"
+            "Self-monitoring: /metrics   Probes: /-/healthy, /-/ready\n");
+}
+
+void Api::StatusConfig(Call& c) { RespondSuccess(c.res, "{\"yaml\":\"\"}"); }
+void Api::Exemplars(Call& c) { RespondSuccess(c.res, "[]"); }
+void Api::Rules(Call& c) { RespondSuccess(c.res, "{\"groups\":[]}"); }
+void Api::Alerts(Call& c) { RespondSuccess(c.res, "{\"alerts\":[]}"); }
+void Api::Targets(Call& c) {
+  RespondSuccess(c.res, "{\"activeTargets\":[],\"droppedTargets\":[]}");
+}
+void Api::Alertmanagers(Call& c) {
+  RespondSuccess(c.res, "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
+}
+
+void Api::CleanTombstones(Call& c) {
+  if (Status st = c.db->Compact(); !st.ok()) {
+    return RespondStatus(EndpointFamily::kAdmin, st, c.res);
   }
-  if (path == "/read") {
-    if (m != "POST") return wrong_method();
-    RemoteRead(c);
-    return "/api/v1/read";
-  }
-  if (path == "/query") {
-    if (!get_or_post) return wrong_method();
-    Query(c);
-    return "/api/v1/query";
-  }
-  if (path == "/query_range") {
-    if (!get_or_post) return wrong_method();
-    QueryRange(c);
-    return "/api/v1/query_range";
-  }
-  if (path == "/series") {
-    if (!get_or_post) return wrong_method();
-    Series(c);
-    return "/api/v1/series";
-  }
-  if (path == "/labels") {
-    if (!get_or_post) return wrong_method();
-    Labels(c);
-    return "/api/v1/labels";
-  }
-  if (path.starts_with("/label/") && path.ends_with("/values") && path.size() > 14) {
-    if (m != "GET") return wrong_method();
-    std::string name;
-    if (!UrlDecode(path.substr(7, path.size() - 14), &name).ok()) name.clear();
-    LabelValues(c, name);
-    return "/api/v1/label/:name/values";
-  }
-  if (path == "/metadata") {
-    if (m != "GET") return wrong_method();
-    Metadata(c);
-    return "/api/v1/metadata";
-  }
-  if (path == "/status/buildinfo") {
-    BuildInfo(c);
-    return "/api/v1/status/buildinfo";
-  }
-  if (path == "/status/tsdb") {
-    TsdbStatus(c);
-    return "/api/v1/status/tsdb";
-  }
-  if (path == "/status/flags") {
-    Flags(c);
-    return "/api/v1/status/flags";
-  }
-  if (path == "/status/runtimeinfo") {
-    RuntimeInfo(c);
-    return "/api/v1/status/runtimeinfo";
-  }
-  if (path == "/status/config") {
-    empty_ok("{\"yaml\":\"\"}");
-    return "/api/v1/status/config";
-  }
-  if (path == "/query_exemplars") {
-    if (!get_or_post) return wrong_method();
-    empty_ok("[]");
-    return "/api/v1/query_exemplars";
-  }
-  if (path == "/rules") {
-    empty_ok("{\"groups\":[]}");
-    return "/api/v1/rules";
-  }
-  if (path == "/alerts") {
-    empty_ok("{\"alerts\":[]}");
-    return "/api/v1/alerts";
-  }
-  if (path == "/targets") {
-    empty_ok("{\"activeTargets\":[],\"droppedTargets\":[]}");
-    return "/api/v1/targets";
-  }
-  if (path == "/alertmanagers") {
-    empty_ok("{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
-    return "/api/v1/alertmanagers";
-  }
-  if (path.starts_with("/admin/tsdb/")) {
-    if (m != "POST" && m != "PUT") return wrong_method();
-    if (!options_.enable_admin_api) {
-      RespondError(c.res, "unavailable", "admin APIs disabled");
-      return "/api/v1/admin";
-    }
-    if (path == "/admin/tsdb/delete_series") {
-      DeleteSeries(c);
-      return "/api/v1/admin/tsdb/delete_series";
-    }
-    if (path == "/admin/tsdb/snapshot") {
-      Snapshot(c);
-      return "/api/v1/admin/tsdb/snapshot";
-    }
-    if (path == "/admin/tsdb/clean_tombstones") {
-      Status st = c.db->Compact();
-      if (!st.ok()) {
-        RespondStatus(c.res, st);
-      } else {
-        c.res->status = 204;
-        c.res->body.clear();
-      }
-      return "/api/v1/admin/tsdb/clean_tombstones";
-    }
-  }
-  PlainText(c.res, 404, "404 page not found\n");
-  return "/api/v1/other";
+  c.res->status = 204;
+  c.res->body.clear();
 }
 
 void Api::BuildInfo(Call& c) {

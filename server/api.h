@@ -1,10 +1,11 @@
 // Api: the Prometheus-compatible HTTP endpoints of `strata serve`
-// (DESIGN.md §6) as one HttpHandler: remote write and read, the query API
+// (DESIGN.md §6) as one HttpService: remote write and read, the query API
 // (query, query_range, series, labels, label values, metadata, status,
 // exemplars, rules, alerts), the admin API, /metrics and the health
-// probes. JSON bodies follow Prometheus 2.42's web/api/v1/api.go: status,
-// data, errorType, error, warnings; HTTP 400 bad_data, 422 execution,
-// 503 timeout/canceled/unavailable, 500 internal.
+// probes. Each endpoint is one entry of the route table in api.cc
+// (server/router.h), which names its handler, pool, role and family.
+// JSON bodies follow Prometheus 2.42's web/api/v1/api.go: status, data,
+// errorType, error, warnings; errors map to HTTP in server/http_status.h.
 //
 // The DB is attached after it opened (SetDB); until then every endpoint
 // but /-/healthy and /metrics answers 503 and /-/ready says not ready.
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +33,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/remote_read.h"
+#include "server/router.h"
 #include "server/write_request.h"
 #include "strata/db.h"
 
@@ -69,7 +72,7 @@ struct ApiOptions {
   int64_t (*now_ms)() = nullptr;
 };
 
-class Api {
+class Api final : public HttpService {
  public:
   // `evaluator` may be null (queries answer 422 then). `metrics` must
   // outlive the Api.
@@ -80,7 +83,17 @@ class Api {
   // Attaches the open DB (or detaches it with null before closing it).
   void SetDB(DB* db) { db_.store(db, std::memory_order_release); }
 
-  void Handle(const HttpRequest& req, HttpResponse* res);
+  // HttpService.
+  Pool PoolFor(const HttpRequest& req) override;
+  void Handle(const HttpRequest& req, ResponseStream* stream, HttpResponse* res) override;
+  void Overloaded(const HttpRequest& req, std::string_view why, HttpResponse* res) override;
+
+  // Answers `req` in the calling thread, whatever its route's pool (for
+  // in-process callers and tests).
+  void Handle(const HttpRequest& req, HttpResponse* res) {
+    StringResponseStream stream;
+    Handle(req, &stream, res);
+  }
 
  private:
   struct Call {
@@ -88,30 +101,46 @@ class Api {
     HttpParams params;
     DB* db;
     HttpResponse* res;
+    ResponseStream* stream;
+    std::string_view param;  // the route's `:name` segment
   };
+  using Handler = void (Api::*)(Call&);
+
+ public:
+  // The route table (api.cc), for tests that check every route.
+  static std::span<const Route<Handler>> Routes();
+
+ private:
   struct MetadataEntry {
     std::string type, help, unit;
     friend bool operator==(const MetadataEntry&, const MetadataEntry&) = default;
   };
 
-  // Returns the handler name for metrics.
-  std::string_view Route(const HttpRequest& req, HttpResponse* res);
-  std::string_view RouteApi(std::string_view path, Call& c);
-
+  void Healthy(Call& c);
+  void Ready(Call& c);
+  void MetricsPage(Call& c);
+  void Index(Call& c);
   void RemoteWrite(Call& c);
   void RemoteRead(Call& c);
   void Query(Call& c);
   void QueryRange(Call& c);
   void Series(Call& c);
   void Labels(Call& c);
-  void LabelValues(Call& c, std::string_view name);
+  void LabelValues(Call& c);
   void Metadata(Call& c);
   void BuildInfo(Call& c);
   void TsdbStatus(Call& c);
   void Flags(Call& c);
   void RuntimeInfo(Call& c);
+  void StatusConfig(Call& c);
+  void Exemplars(Call& c);
+  void Rules(Call& c);
+  void Alerts(Call& c);
+  void Targets(Call& c);
+  void Alertmanagers(Call& c);
   void DeleteSeries(Call& c);
   void Snapshot(Call& c);
+  void CleanTombstones(Call& c);
 
   void StoreMetadata(const WriteRequestView& view);
   int64_t NowMs() const;
@@ -120,6 +149,7 @@ class Api {
   const std::unique_ptr<QueryEvaluator> evaluator_;
   ServerMetrics& metrics_;
   const int64_t start_time_ms_;
+  const Router<Handler> router_;
   std::atomic<DB*> db_{nullptr};
 
   mutable Mutex metadata_mu_;

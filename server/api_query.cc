@@ -287,7 +287,9 @@ void Api::Labels(Call& c) {
   RespondSuccess(c.res, data, TruncationWarning(names.size(), *limit));
 }
 
-void Api::LabelValues(Call& c, std::string_view name) {
+void Api::LabelValues(Call& c) {
+  std::string name;
+  if (!UrlDecode(c.param, &name).ok()) name.clear();
   if (!internal::IsValidLabelName(name)) {
     return RespondError(c.res, "bad_data", StrCat("invalid label name: \"", name, "\""));
   }

@@ -93,10 +93,50 @@ void ServerMetrics::AddRemoteWrite(uint64_t samples, uint64_t refused,
   rw_histograms_dropped_ += histograms_dropped;
 }
 
+void ServerMetrics::AddShed(std::string_view handler) {
+  MutexLock l(&mu_);
+  auto it = shed_.find(handler);
+  if (it == shed_.end()) it = shed_.emplace(std::string(handler), 0).first;
+  ++it->second;
+}
+
+void ServerMetrics::AddRefused(std::string_view reason, uint64_t n) {
+  MutexLock l(&mu_);
+  auto it = refused_.find(reason);
+  if (it == refused_.end()) it = refused_.emplace(std::string(reason), 0).first;
+  it->second += n;
+}
+
+int ServerMetrics::AddCollector(Collector collector) {
+  MutexLock l(&mu_);
+  const int id = next_collector_++;
+  collectors_.emplace(id, std::move(collector));
+  return id;
+}
+
+void ServerMetrics::RemoveCollector(int id) {
+  MutexLock l(&mu_);
+  collectors_.erase(id);
+}
+
 std::vector<MetricFamily> ServerMetrics::Collect(const DBStats* stats) const {
   std::vector<MetricFamily> out;
   {
     MutexLock l(&mu_);
+    auto by_label = [&out](std::string name, std::string help, std::string_view label,
+                           const std::map<std::string, uint64_t, std::less<>>& counts) {
+      MetricFamily f{std::move(name), "counter", std::move(help), {}};
+      for (const auto& [value, n] : counts) {
+        f.samples.push_back({"", {{std::string(label), value}}, static_cast<double>(n)});
+      }
+      out.push_back(std::move(f));
+    };
+    by_label("strata_http_requests_shed_total",
+             "Requests answered 503 without running (queue wait or in-flight bytes), by handler.",
+             "handler", shed_);
+    by_label("strata_remote_write_refused_total",
+             "Remote-write samples, series or requests refused, by reason.", "reason", refused_);
+    for (const auto& [id, collect] : collectors_) collect(&out);
     MetricFamily req{"strata_http_requests_total",
                      "counter",
                      "HTTP requests answered, by handler and status code.",
@@ -166,6 +206,59 @@ std::vector<MetricFamily> ServerMetrics::Collect(const DBStats* stats) const {
   build.samples.push_back({"", {{"version", STRATA_SERVER_VERSION}}, 1});
   out.push_back(std::move(build));
   return out;
+}
+
+void AppendHttpServerFamilies(const HttpServerStats& st, std::vector<MetricFamily>* out) {
+  auto d = [](auto v) { return static_cast<double>(v); };
+  out->push_back(Single("strata_http_connections_open", "gauge", "HTTP connections open.",
+                        d(st.connections_open)));
+  out->push_back(Single("strata_http_connections_accepted_total", "counter",
+                        "HTTP connections accepted.", d(st.connections_accepted)));
+  out->push_back(Single("strata_http_inflight_bytes", "gauge",
+                        "Request bytes held in memory: bodies read so far and decoding.",
+                        d(st.inflight_bytes)));
+  MetricFamily limits{"strata_http_limit_hits_total",
+                      "counter",
+                      "Times a connection or request met a limit, by limit.",
+                      {}};
+  const std::pair<std::string_view, uint64_t> hits[] = {
+      {"max_connections", st.connection_limit_waits},
+      {"body_rate", st.closed_stalled_body},
+      {"read_timeout", st.closed_read_timeout},
+      {"max_body_bytes", st.refused_body_too_large},
+      {"max_inflight_bytes", st.refused_inflight_bytes},
+  };
+  for (const auto& [limit, n] : hits) {
+    limits.samples.push_back({"", {{"limit", std::string(limit)}}, d(n)});
+  }
+  out->push_back(std::move(limits));
+  MetricFamily threads{"strata_work_pool_threads", "gauge", "Worker threads, by pool.", {}};
+  MetricFamily running{"strata_work_pool_running", "gauge", "Requests running, by pool.", {}};
+  MetricFamily queued{"strata_work_pool_queued", "gauge", "Requests waiting, by pool.", {}};
+  MetricFamily done{"strata_work_pool_completed_total", "counter", "Requests run, by pool.", {}};
+  MetricFamily wait{"strata_work_pool_queue_wait_seconds_total",
+                    "counter",
+                    "Time requests that ran waited for a worker, by pool.",
+                    {}};
+  MetricFamily rejected{"strata_work_pool_rejected_total",
+                        "counter",
+                        "Requests answered 503 by a pool, by pool and reason.",
+                        {}};
+  for (const HttpServerStats::PoolStats& p : st.pools) {
+    const std::vector<std::pair<std::string, std::string>> pool = {{"pool", p.name}};
+    threads.samples.push_back({"", pool, d(p.threads)});
+    running.samples.push_back({"", pool, d(p.running)});
+    queued.samples.push_back({"", pool, d(p.queued)});
+    done.samples.push_back({"", pool, d(p.completed)});
+    wait.samples.push_back({"", pool, p.queue_wait_seconds_sum});
+    rejected.samples.push_back(
+        {"", {{"pool", p.name}, {"reason", "queue_wait"}}, d(p.rejected_wait)});
+    rejected.samples.push_back(
+        {"", {{"pool", p.name}, {"reason", "queue_full"}}, d(p.rejected_full)});
+  }
+  for (MetricFamily* f : {&threads, &running, &queued, &done, &wait, &rejected}) {
+    out->push_back(std::move(*f));
+  }
 }
 
 std::string ServerMetrics::RenderText(const std::vector<MetricFamily>& families) {

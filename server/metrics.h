@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
+#include "server/http_server.h"
 #include "strata/db.h"
 
 namespace strata::server {
@@ -44,6 +46,19 @@ class ServerMetrics {
 
   void ObserveRequest(std::string_view handler, int code, double seconds);
   void AddRemoteWrite(uint64_t samples, uint64_t refused, uint64_t histograms_dropped);
+  // A request answered 503 without running: its pool's queue wait ran out
+  // or the in-flight budget was spent.
+  void AddShed(std::string_view handler);
+  // A remote-write sample, series or request refused for `reason` (a
+  // short snake_case word: "too_far_in_future", "labels_per_series", ...).
+  void AddRefused(std::string_view reason, uint64_t n = 1);
+
+  // Adds families that another part of the server keeps (the HTTP
+  // server's connections and pools) to every Collect. Returns an id for
+  // RemoveCollector; the collector must stay callable until removed.
+  using Collector = std::function<void(std::vector<MetricFamily>*)>;
+  int AddCollector(Collector collector);
+  void RemoveCollector(int id);
 
   // Every family, with `stats` of the DB (null before it is open).
   std::vector<MetricFamily> Collect(const DBStats* stats) const;
@@ -71,7 +86,15 @@ class ServerMetrics {
   uint64_t rw_samples_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rw_refused_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t rw_histograms_dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, uint64_t, std::less<>> shed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t, std::less<>> refused_ ABSL_GUARDED_BY(mu_);
+  int next_collector_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int, Collector> collectors_ ABSL_GUARDED_BY(mu_);
 };
+
+// The HTTP server's connections, limits and worker pools as families
+// (strata_http_*, strata_work_pool_*).
+void AppendHttpServerFamilies(const HttpServerStats& stats, std::vector<MetricFamily>* out);
 
 }  // namespace strata::server
 

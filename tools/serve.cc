@@ -334,9 +334,10 @@ int RunServe(const std::vector<std::string>& args) {
                        {"storage.ooo-window", ooo_window}};
   server::ServerMetrics metrics;
   server::Api api(api_options, server::NewEngineEvaluator(engine_options), metrics);
-  server::HttpServer http(
-      http_options,
-      [&api](const server::HttpRequest& req, server::HttpResponse* res) { api.Handle(req, res); });
+  server::HttpServer http(http_options, api);
+  const int http_collector = metrics.AddCollector([&http](std::vector<server::MetricFamily>* out) {
+    server::AppendHttpServerFamilies(http.Stats(), out);
+  });
   log.Log(Level::kInfo, "Starting Strata", {{"version", STRATA_VERSION}});
   if (Status st = http.Start(); !st.ok()) {
     log.Log(Level::kError, "cannot start the HTTP server", {{"err", std::string(st.message())}});
@@ -386,6 +387,7 @@ int RunServe(const std::vector<std::string>& args) {
     if (scrape_ms > 0 && NowMs() >= next_scrape) self_scrape_now();
   }
   http.Shutdown(absl::Seconds(30));
+  metrics.RemoveCollector(http_collector);
   api.SetDB(nullptr);
   Status st = (*db)->Close();
   if (!st.ok()) {

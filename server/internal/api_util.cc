@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "query/parser.h"
 #include "server/api_format.h"
+#include "server/http_status.h"
 
 namespace strata::server::internal {
 
@@ -48,32 +49,7 @@ void RespondError(HttpResponse* res, std::string_view type, std::string_view mes
 }
 
 void RespondStatus(HttpResponse* res, const Status& status) {
-  std::string_view type = "internal";
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      type = "bad_data";
-      break;
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kUnimplemented:
-      type = "execution";
-      break;
-    case absl::StatusCode::kDeadlineExceeded:
-      type = "timeout";
-      break;
-    case absl::StatusCode::kCancelled:
-      type = "canceled";
-      break;
-    case absl::StatusCode::kUnavailable:
-      type = "unavailable";
-      break;
-    case absl::StatusCode::kNotFound:
-      type = "not_found";
-      break;
-    default:
-      break;
-  }
-  RespondError(res, type, FromAbsl(status.message()));
+  server::RespondStatus(EndpointFamily::kQueryApi, status, res);
 }
 
 StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name, int64_t default_ms) {

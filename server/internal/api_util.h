@@ -25,11 +25,7 @@ void RespondSuccess(HttpResponse* res, std::string_view data_json,
 // {"status":"error","errorType":<type>,"error":<message>} with the HTTP
 // status Prometheus uses for `type`.
 void RespondError(HttpResponse* res, std::string_view type, std::string_view message);
-// RespondError with the type a Status code maps to:
-//   InvalidArgument -> bad_data (400); FailedPrecondition, ResourceExhausted,
-//   Unimplemented -> execution (422); DeadlineExceeded -> timeout (503);
-//   Cancelled -> canceled (503); Unavailable -> unavailable (503);
-//   NotFound -> not_found (404); anything else -> internal (500).
+// The query API's error answer for `status` (server/http_status.h).
 void RespondStatus(HttpResponse* res, const Status& status);
 
 // The time parameter `name`, or `default_ms` if absent or empty. Errors:

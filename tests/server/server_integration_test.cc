@@ -25,6 +25,7 @@
 namespace strata::server::testing {
 namespace {
 
+using strata::testing::RawConnection;
 using strata::testing::TempDir;
 using strata::testing::UrlEncode;
 
@@ -256,43 +257,6 @@ TEST(ServerCrashTest, SigkillMidIngestKeepsEveryAcknowledgedSample) {
   }
 }
 
-// A raw loopback connection, for requests the HTTP client cannot make:
-// bodies sent slowly or not at all.
-class RawConnection {
- public:
-  explicit RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  }
-  ~RawConnection() { ::close(fd_); }
-  // Sends all of `data` unless the peer goes away; false then.
-  bool Send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Everything until the peer closes (or an error: a reset loses data).
-  std::string ReadAll(bool* reset) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n < 0) *reset = true;
-      if (n <= 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-};
-
 std::string WriteHeaders(uint64_t content_length) {
   return strata::StrCat("POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\n",
                         "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n",
@@ -307,9 +271,10 @@ TEST(ServerLimitsTest, LoadIsShedWith503WhileOtherBodiesHoldTheInflightBytes) {
   const std::vector<std::pair<std::string, std::string>> headers = {
       {"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf"}};
   {
-    // A slow sender holds 8,000 of the 10,000 bytes.
+    // A slow sender holds the 8,000 bytes it sent of the 10,000 (what it
+    // only declared holds nothing).
     RawConnection slow(server->port());
-    ASSERT_TRUE(slow.Send(WriteHeaders(8000) + std::string(100, 'x')));
+    ASSERT_TRUE(slow.Send(WriteHeaders(9000) + std::string(8000, 'x')));
     absl::SleepFor(absl::Milliseconds(300));
     auto r = server->Post("/api/v1/write", std::string(5000, 'x'), headers);
     EXPECT_EQ(r.status, 503) << r.body;

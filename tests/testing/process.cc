@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -258,6 +259,55 @@ std::vector<std::vector<std::pair<int64_t, double>>> ParseMatrixValues(const std
     }
   }
   return out;
+}
+
+RawConnection::RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::Send(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string RawConnection::ReadAll(bool* reset, absl::Duration timeout, bool* timed_out) {
+  std::string out;
+  char buf[4096];
+  const absl::Time deadline = absl::Now() + timeout;
+  if (timed_out != nullptr) *timed_out = false;
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = left <= absl::ZeroDuration()
+                          ? 0
+                          : ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (ready <= 0) {
+      if (timed_out != nullptr) *timed_out = true;
+      return out;
+    }
+    const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n < 0) *reset = true;
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool RawConnection::ClosedByPeerWithin(absl::Duration timeout) {
+  bool reset = false, timed_out = false;
+  ReadAll(&reset, timeout, &timed_out);
+  return !timed_out;
 }
 
 }  // namespace strata::testing

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,32 @@ struct HttpResponse {
 // Polls `path` on 127.0.0.1:`port` until it answers 200 or `timeout`
 // passes. Returns whether it answered.
 bool WaitForHttp(int port, const std::string& path, absl::Duration timeout);
+
+// A raw loopback TCP connection, for requests an HTTP client cannot make:
+// bodies sent slowly or not at all, many connections held open.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  ~RawConnection();
+
+  bool connected() const { return connected_; }
+  // Sends all of `data` unless the peer goes away; false then.
+  bool Send(std::string_view data);
+  // Everything until the peer closes; sets `*reset` on an error (a reset
+  // loses data). Waits at most `timeout` in all; `*timed_out` (if given)
+  // says whether it ran out.
+  std::string ReadAll(bool* reset, absl::Duration timeout = absl::Seconds(30),
+                      bool* timed_out = nullptr);
+  // Whether the peer closed the connection (or reset it) within `timeout`,
+  // reading and dropping what it sends meanwhile.
+  bool ClosedByPeerWithin(absl::Duration timeout);
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
 
 // Percent-encodes `s` for a URL query parameter.
 std::string UrlEncode(const std::string& s);
