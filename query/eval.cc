@@ -290,8 +290,15 @@ StatusOr<Value> Evaluator::Eval(const Expr& expr, const Grid& grid) {
     case ExprKind::kMatrixSelector:
     case ExprKind::kSubquery:
       return EvalMatrix(expr, grid);
-    case ExprKind::kCall:
-      return EvalFunction(*this, static_cast<const Call&>(expr), grid);
+    case ExprKind::kCall: {
+      // The parser resolved the call to its table entry (functions.h).
+      const auto& call = static_cast<const Call&>(expr);
+      if (call.func->call == nullptr) {
+        return absl::UnimplementedError(
+            absl::StrFormat("function %s is not implemented", call.func->name));
+      }
+      return call.func->call(*this, call, grid);
+    }
     case ExprKind::kAggregate: {
       const auto& e = static_cast<const AggregateExpr&>(expr);
       std::optional<Value> param;

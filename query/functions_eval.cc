@@ -1,59 +1,23 @@
 // Implementations of the instant-vector and scalar functions of Prometheus
 // 2.42 (promql/functions.go): math, clamping, rounding, dates, labels,
 // sorting, absent, scalar/vector/time, timestamp, histogram_quantile. The
-// range-vector functions live in range_functions.cc.
+// function table (functions.cc) points to them; the range-vector functions
+// live in range_functions.cc.
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "query/internal/evaluator.h"
+#include "query/internal/function_calls.h"
 #include "re2/re2.h"
 
 namespace strata::query::internal {
 namespace {
-
-using MathFn = double (*)(double);
-
-double Sgn(double v) {
-  if (v < 0) return -1;
-  if (v > 0) return 1;
-  return v;
-}
-double Deg(double v) { return v * 180 / std::numbers::pi; }
-double Rad(double v) { return v * std::numbers::pi / 180; }
-
-const absl::flat_hash_map<std::string, MathFn>& MathFunctions() {
-  static const auto* const m = new absl::flat_hash_map<std::string, MathFn>{
-      {"abs", [](double v) { return std::fabs(v); }},
-      {"ceil", [](double v) { return std::ceil(v); }},
-      {"floor", [](double v) { return std::floor(v); }},
-      {"exp", [](double v) { return std::exp(v); }},
-      {"sqrt", [](double v) { return std::sqrt(v); }},
-      {"ln", [](double v) { return std::log(v); }},
-      {"log2", [](double v) { return std::log2(v); }},
-      {"log10", [](double v) { return std::log10(v); }},
-      {"sin", [](double v) { return std::sin(v); }},
-      {"cos", [](double v) { return std::cos(v); }},
-      {"tan", [](double v) { return std::tan(v); }},
-      {"asin", [](double v) { return std::asin(v); }},
-      {"acos", [](double v) { return std::acos(v); }},
-      {"atan", [](double v) { return std::atan(v); }},
-      {"sinh", [](double v) { return std::sinh(v); }},
-      {"cosh", [](double v) { return std::cosh(v); }},
-      {"tanh", [](double v) { return std::tanh(v); }},
-      {"asinh", [](double v) { return std::asinh(v); }},
-      {"acosh", [](double v) { return std::acosh(v); }},
-      {"atanh", [](double v) { return std::atanh(v); }},
-      {"sgn", &Sgn},
-      {"deg", &Deg},
-      {"rad", &Rad},
-  };
-  return *m;
-}
 
 // Go's math.Max / math.Min: NaN wins.
 double GoMax(double a, double b) {
@@ -100,26 +64,6 @@ int DaysInMonth(int64_t year, int month) {
   static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
-std::optional<double> DateValue(std::string_view name, double v) {
-  if (!std::isfinite(v) || std::fabs(v) > 1e15) return std::nullopt;
-  const Civil c = ToCivil(static_cast<int64_t>(v));
-  if (name == "minute") return c.minute;
-  if (name == "hour") return c.hour;
-  if (name == "month") return c.month;
-  if (name == "year") return static_cast<double>(c.year);
-  if (name == "day_of_month") return c.day;
-  if (name == "day_of_week") return c.weekday;
-  if (name == "day_of_year") return c.yday;
-  if (name == "days_in_month") return DaysInMonth(c.year, c.month);
-  return std::nullopt;
-}
-
-bool IsDateFunction(std::string_view name) {
-  return name == "minute" || name == "hour" || name == "month" || name == "year" ||
-         name == "day_of_month" || name == "day_of_week" || name == "day_of_year" ||
-         name == "days_in_month";
 }
 
 Value Scalar(const Grid& grid, double v) {
@@ -300,128 +244,282 @@ Value Sort(Value in, const Grid& grid, bool desc) {
   return in;
 }
 
-bool HasMatrixArg(const Call& e) {
-  for (const ExprPtr& a : e.args) {
-    if (a->type() == ValueType::kMatrix) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-StatusOr<Value> EvalFunction(Evaluator& ev, const Call& e, const Grid& grid) {
-  const std::string_view name = e.func->name;
-  if (HasMatrixArg(e)) return EvalRangeFunction(ev, e, grid);
-  if (name == "time") {
-    Value out = Scalar(grid, 0);
-    for (int64_t i = 0; i < grid.size(); ++i) out.scalar[i] = static_cast<double>(grid.T(i)) / 1000;
-    return out;
-  }
-  if (name == "pi") return Scalar(grid, std::numbers::pi);
-  if (name == "timestamp") {
-    const Expr& arg = UnwrapParens(*e.args[0]);
-    Value in;
-    if (arg.kind() == ExprKind::kVectorSelector) {
-      STRATA_ASSIGN_OR_RETURN(
-          in, ev.EvalVectorSelector(static_cast<const VectorSelector&>(arg), grid, true));
-      return MapPoints(std::move(in), grid, true, [](double v, int64_t) { return v; });
-    }
-    STRATA_ASSIGN_OR_RETURN(in, ev.Eval(arg, grid));
-    return MapPoints(std::move(in), grid, true, [&grid](double, int64_t step) {
-      return std::optional<double>(static_cast<double>(grid.T(step)) / 1000);
-    });
-  }
+// The values of all arguments of `e`, in order.
+StatusOr<std::vector<Value>> EvalArgs(Evaluator& ev, const Call& e, const Grid& grid) {
   std::vector<Value> args;
+  args.reserve(e.args.size());
   for (const ExprPtr& a : e.args) {
     STRATA_ASSIGN_OR_RETURN(Value v, ev.Eval(*a, grid));
     args.push_back(std::move(v));
   }
-  if (IsDateFunction(name)) {
-    Value in;
-    if (args.empty()) {
-      std::vector<double> now(grid.size());
-      for (int64_t i = 0; i < grid.size(); ++i) now[i] = static_cast<double>(grid.T(i)) / 1000;
-      in = VectorOfScalar(grid, now);
-    } else {
-      in = std::move(args[0]);
+  return args;
+}
+
+// fn(v) of every point of the first argument, without the metric name.
+template <typename Fn>
+StatusOr<Value> Math(Evaluator& ev, const Call& e, const Grid& grid, Fn fn) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return MapPoints(std::move(args[0]), grid, true,
+                   [fn](double v, int64_t) { return std::optional<double>(fn(v)); });
+}
+
+// field(civil date in UTC) of the Unix time in seconds of every point of
+// the optional argument, or of every step's time (vector(time())).
+template <typename Field>
+StatusOr<Value> Date(Evaluator& ev, const Call& e, const Grid& grid, Field field) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  Value in;
+  if (args.empty()) {
+    std::vector<double> now(grid.size());
+    for (int64_t i = 0; i < grid.size(); ++i) now[i] = static_cast<double>(grid.T(i)) / 1000;
+    in = VectorOfScalar(grid, now);
+  } else {
+    in = std::move(args[0]);
+  }
+  return MapPoints(std::move(in), grid, true, [field](double v, int64_t) -> std::optional<double> {
+    if (!std::isfinite(v) || std::fabs(v) > 1e15) return std::nullopt;
+    return field(ToCivil(static_cast<int64_t>(v)));
+  });
+}
+
+}  // namespace
+
+StatusOr<Value> FuncAbs(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::fabs(v); });
+}
+StatusOr<Value> FuncCeil(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::ceil(v); });
+}
+StatusOr<Value> FuncExp(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::exp(v); });
+}
+StatusOr<Value> FuncFloor(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::floor(v); });
+}
+StatusOr<Value> FuncSqrt(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::sqrt(v); });
+}
+StatusOr<Value> FuncLn(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::log(v); });
+}
+StatusOr<Value> FuncLog2(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::log2(v); });
+}
+StatusOr<Value> FuncLog10(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::log10(v); });
+}
+StatusOr<Value> FuncSgn(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) {
+    if (v < 0) return -1.0;
+    if (v > 0) return 1.0;
+    return v;  // 0, -0 and NaN stay
+  });
+}
+
+StatusOr<Value> FuncRound(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  const Value* to = args.size() > 1 ? &args[1] : nullptr;
+  return MapPoints(std::move(args[0]), grid, true, [to](double v, int64_t step) {
+    const double nearest = to ? to->scalar[step] : 1;
+    const double inv = 1.0 / nearest;
+    return std::optional<double>(std::floor(v * inv + 0.5) / inv);
+  });
+}
+
+StatusOr<Value> FuncClamp(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  const Value& lo = args[1];
+  const Value& hi = args[2];
+  return MapPoints(std::move(args[0]), grid, true,
+                   [&](double v, int64_t step) -> std::optional<double> {
+                     if (hi.scalar[step] < lo.scalar[step]) return std::nullopt;
+                     return GoMax(lo.scalar[step], GoMin(hi.scalar[step], v));
+                   });
+}
+
+StatusOr<Value> FuncClampMax(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  const Value& hi = args[1];
+  return MapPoints(std::move(args[0]), grid, true, [&](double v, int64_t step) {
+    return std::optional<double>(GoMin(v, hi.scalar[step]));
+  });
+}
+
+StatusOr<Value> FuncClampMin(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  const Value& lo = args[1];
+  return MapPoints(std::move(args[0]), grid, true, [&](double v, int64_t step) {
+    return std::optional<double>(GoMax(v, lo.scalar[step]));
+  });
+}
+
+StatusOr<Value> FuncSin(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::sin(v); });
+}
+StatusOr<Value> FuncCos(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::cos(v); });
+}
+StatusOr<Value> FuncTan(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::tan(v); });
+}
+StatusOr<Value> FuncAsin(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::asin(v); });
+}
+StatusOr<Value> FuncAcos(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::acos(v); });
+}
+StatusOr<Value> FuncAtan(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::atan(v); });
+}
+StatusOr<Value> FuncSinh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::sinh(v); });
+}
+StatusOr<Value> FuncCosh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::cosh(v); });
+}
+StatusOr<Value> FuncTanh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::tanh(v); });
+}
+StatusOr<Value> FuncAsinh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::asinh(v); });
+}
+StatusOr<Value> FuncAcosh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::acosh(v); });
+}
+StatusOr<Value> FuncAtanh(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return std::atanh(v); });
+}
+StatusOr<Value> FuncDeg(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return v * 180 / std::numbers::pi; });
+}
+StatusOr<Value> FuncRad(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Math(ev, e, grid, [](double v) { return v * std::numbers::pi / 180; });
+}
+StatusOr<Value> FuncPi(Evaluator&, const Call&, const Grid& grid) {
+  return Scalar(grid, std::numbers::pi);
+}
+
+StatusOr<Value> FuncTime(Evaluator&, const Call&, const Grid& grid) {
+  Value out = Scalar(grid, 0);
+  for (int64_t i = 0; i < grid.size(); ++i) out.scalar[i] = static_cast<double>(grid.T(i)) / 1000;
+  return out;
+}
+
+StatusOr<Value> FuncTimestamp(Evaluator& ev, const Call& e, const Grid& grid) {
+  const Expr& arg = UnwrapParens(*e.args[0]);
+  Value in;
+  if (arg.kind() == ExprKind::kVectorSelector) {
+    STRATA_ASSIGN_OR_RETURN(
+        in, ev.EvalVectorSelector(static_cast<const VectorSelector&>(arg), grid, true));
+    return MapPoints(std::move(in), grid, true, [](double v, int64_t) { return v; });
+  }
+  STRATA_ASSIGN_OR_RETURN(in, ev.Eval(arg, grid));
+  return MapPoints(std::move(in), grid, true, [&grid](double, int64_t step) {
+    return std::optional<double>(static_cast<double>(grid.T(step)) / 1000);
+  });
+}
+
+StatusOr<Value> FuncMinute(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.minute); });
+}
+StatusOr<Value> FuncHour(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.hour); });
+}
+StatusOr<Value> FuncMonth(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.month); });
+}
+StatusOr<Value> FuncYear(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.year); });
+}
+StatusOr<Value> FuncDayOfMonth(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.day); });
+}
+StatusOr<Value> FuncDayOfWeek(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.weekday); });
+}
+StatusOr<Value> FuncDayOfYear(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid, [](const Civil& c) { return static_cast<double>(c.yday); });
+}
+StatusOr<Value> FuncDaysInMonth(Evaluator& ev, const Call& e, const Grid& grid) {
+  return Date(ev, e, grid,
+              [](const Civil& c) { return static_cast<double>(DaysInMonth(c.year, c.month)); });
+}
+
+StatusOr<Value> FuncVector(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return VectorOfScalar(grid, args[0].scalar);
+}
+
+StatusOr<Value> FuncScalar(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  Value out = Scalar(grid, NAN);
+  std::vector<int> count(grid.size(), 0);
+  for (const Series& s : args[0].series) {
+    for (const Point& p : s.points) {
+      const int64_t i = grid.Index(p.t);
+      if (++count[i] == 1) out.scalar[i] = p.v;
     }
-    return MapPoints(std::move(in), grid, true,
-                     [name](double v, int64_t) { return DateValue(name, v); });
   }
-  const auto& math = MathFunctions();
-  if (auto it = math.find(std::string(name)); it != math.end()) {
-    const MathFn fn = it->second;
-    return MapPoints(std::move(args[0]), grid, true,
-                     [fn](double v, int64_t) { return std::optional<double>(fn(v)); });
+  for (int64_t i = 0; i < grid.size(); ++i) {
+    if (count[i] != 1) out.scalar[i] = NAN;
   }
-  if (name == "round") {
-    const Value* to = args.size() > 1 ? &args[1] : nullptr;
-    return MapPoints(std::move(args[0]), grid, true, [to](double v, int64_t step) {
-      const double nearest = to ? to->scalar[step] : 1;
-      const double inv = 1.0 / nearest;
-      return std::optional<double>(std::floor(v * inv + 0.5) / inv);
-    });
+  return out;
+}
+
+StatusOr<Value> FuncAbsent(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  std::vector<char> present(grid.size(), 0);
+  for (const Series& s : args[0].series) {
+    for (const Point& p : s.points) present[grid.Index(p.t)] = 1;
   }
-  if (name == "clamp") {
-    const Value& lo = args[1];
-    const Value& hi = args[2];
-    return MapPoints(std::move(args[0]), grid, true,
-                     [&](double v, int64_t step) -> std::optional<double> {
-                       if (hi.scalar[step] < lo.scalar[step]) return std::nullopt;
-                       return GoMax(lo.scalar[step], GoMin(hi.scalar[step], v));
-                     });
+  Value out;
+  Series s;
+  s.labels = AbsentLabelsOf(*e.args[0]);
+  for (int64_t i = 0; i < grid.size(); ++i) {
+    if (!present[i]) s.points.push_back(Point{grid.T(i), 1});
   }
-  if (name == "clamp_max") {
-    const Value& hi = args[1];
-    return MapPoints(std::move(args[0]), grid, true, [&](double v, int64_t step) {
-      return std::optional<double>(GoMin(v, hi.scalar[step]));
-    });
-  }
-  if (name == "clamp_min") {
-    const Value& lo = args[1];
-    return MapPoints(std::move(args[0]), grid, true, [&](double v, int64_t step) {
-      return std::optional<double>(GoMax(v, lo.scalar[step]));
-    });
-  }
-  if (name == "vector") return VectorOfScalar(grid, args[0].scalar);
-  if (name == "scalar") {
-    Value out = Scalar(grid, NAN);
-    std::vector<int> count(grid.size(), 0);
-    for (const Series& s : args[0].series) {
-      for (const Point& p : s.points) {
-        const int64_t i = grid.Index(p.t);
-        if (++count[i] == 1) out.scalar[i] = p.v;
-      }
-    }
-    for (int64_t i = 0; i < grid.size(); ++i) {
-      if (count[i] != 1) out.scalar[i] = NAN;
-    }
-    return out;
-  }
-  if (name == "absent") {
-    std::vector<char> present(grid.size(), 0);
-    for (const Series& s : args[0].series) {
-      for (const Point& p : s.points) present[grid.Index(p.t)] = 1;
-    }
-    Value out;
-    Series s;
-    s.labels = AbsentLabelsOf(*e.args[0]);
-    for (int64_t i = 0; i < grid.size(); ++i) {
-      if (!present[i]) s.points.push_back(Point{grid.T(i), 1});
-    }
-    if (!s.points.empty()) out.series.push_back(std::move(s));
-    return out;
-  }
-  if (name == "sort") return Sort(std::move(args[0]), grid, false);
-  if (name == "sort_desc") return Sort(std::move(args[0]), grid, true);
-  if (name == "label_replace") return LabelReplace(ev.ctx(), std::move(args[0]), args);
-  if (name == "label_join") return LabelJoin(std::move(args[0]), args);
-  if (name == "histogram_quantile") return HistogramQuantile(ev.ctx(), args[0], args[1], grid);
-  if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_fraction") {
-    // Native histograms only: float samples give no result, as in Prometheus.
-    return Value{};
-  }
-  return absl::UnimplementedError(absl::StrFormat("function %s is not implemented", name));
+  if (!s.points.empty()) out.series.push_back(std::move(s));
+  return out;
+}
+
+StatusOr<Value> FuncSort(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return Sort(std::move(args[0]), grid, false);
+}
+
+StatusOr<Value> FuncSortDesc(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return Sort(std::move(args[0]), grid, true);
+}
+
+StatusOr<Value> FuncLabelReplace(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return LabelReplace(ev.ctx(), std::move(args[0]), args);
+}
+
+StatusOr<Value> FuncLabelJoin(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return LabelJoin(std::move(args[0]), args);
+}
+
+StatusOr<Value> FuncHistogramQuantile(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<Value> args, EvalArgs(ev, e, grid));
+  return HistogramQuantile(ev.ctx(), args[0], args[1], grid);
+}
+
+// histogram_count, histogram_sum and histogram_fraction read native
+// histograms only: float samples give no result, as in Prometheus.
+StatusOr<Value> FuncHistogramCount(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_RETURN_IF_ERROR(EvalArgs(ev, e, grid).status());
+  return Value{};
+}
+StatusOr<Value> FuncHistogramSum(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_RETURN_IF_ERROR(EvalArgs(ev, e, grid).status());
+  return Value{};
+}
+StatusOr<Value> FuncHistogramFraction(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_RETURN_IF_ERROR(EvalArgs(ev, e, grid).status());
+  return Value{};
 }
 
 }  // namespace strata::query::internal

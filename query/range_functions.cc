@@ -1,7 +1,9 @@
 // Range-vector functions (rate, increase, delta, irate, idelta, deriv,
 // predict_linear, holt_winters, changes, resets, the *_over_time family,
 // absent_over_time), each evaluated over all steps of one series at a time
-// with a sliding window, series spread over worker threads. Arithmetic as
+// with a sliding window, series spread over worker threads. The function
+// table (functions.cc) points to the Func* entry points; each instantiates
+// the window loop with its kernel. Arithmetic as
 // Prometheus 2.42's promql/functions.go (extrapolatedRate, instantValue,
 // linearRegression with Kahan-Neumaier sums, funcHoltWinters).
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
 #include "query/internal/evaluator.h"
+#include "query/internal/function_calls.h"
 
 namespace strata::query::internal {
 namespace {
@@ -259,45 +262,34 @@ bool QuantileOverTime(const Window& w, double* o) {
   return true;
 }
 
-struct RangeFunction {
-  std::string_view name;
-  Kernel kernel;
-};
+// Checks the scalar arguments of a step that has samples; null for none.
+using ArgCheck = Status (*)(const Window& w);
 
-constexpr RangeFunction kRangeFunctions[] = {
-    {"avg_over_time", &AvgOverTime},
-    {"changes", &Changes},
-    {"count_over_time", &CountOverTime},
-    {"delta", &Delta},
-    {"deriv", &Deriv},
-    {"holt_winters", &HoltWinters},
-    {"idelta", &Idelta},
-    {"increase", &Increase},
-    {"irate", &Irate},
-    {"last_over_time", &LastOverTime},
-    {"max_over_time", &MaxOverTime},
-    {"min_over_time", &MinOverTime},
-    {"predict_linear", &PredictLinear},
-    {"present_over_time", &PresentOverTime},
-    {"quantile_over_time", &QuantileOverTime},
-    {"rate", &Rate},
-    {"resets", &Resets},
-    {"stddev_over_time", &StddevOverTime},
-    {"stdvar_over_time", &StdvarOverTime},
-    {"sum_over_time", &SumOverTime},
-};
-
-Kernel FindKernel(std::string_view name) {
-  for (const RangeFunction& f : kRangeFunctions) {
-    if (f.name == name) return f.kernel;
+Status CheckHoltWintersFactors(const Window& w) {
+  if (w.arg <= 0 || w.arg >= 1) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("invalid smoothing factor. Expected: 0 < sf < 1, got: %f", w.arg));
   }
-  return nullptr;
+  if (w.arg2 <= 0 || w.arg2 >= 1) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("invalid trend factor. Expected: 0 < tf < 1, got: %f", w.arg2));
+  }
+  return absl::OkStatus();
 }
 
-}  // namespace
+// The output points of kKernel for every series of the call's range-vector
+// argument (results[i] belongs to src.labels[i]).
+struct WindowResults {
+  Evaluator::RangeSource src;
+  std::vector<std::vector<Point>> results;
+};
 
-StatusOr<Value> EvalRangeFunction(Evaluator& ev, const Call& e, const Grid& grid) {
-  const std::string_view name = e.func->name;
+// Evaluates kKernel over the window of every step, one series at a time
+// over all steps with a sliding window, series spread over worker threads.
+// The kernel and the check are template arguments so that the step loop
+// calls neither through a pointer.
+template <Kernel kKernel, ArgCheck kCheck = nullptr>
+StatusOr<WindowResults> EvalWindows(Evaluator& ev, const Call& e, const Grid& grid) {
   size_t matrix_arg = 0;
   for (size_t i = 0; i < e.args.size(); ++i) {
     if (e.args[i]->type() == ValueType::kMatrix) matrix_arg = i;
@@ -307,26 +299,23 @@ StatusOr<Value> EvalRangeFunction(Evaluator& ev, const Call& e, const Grid& grid
     if (i == matrix_arg) continue;
     STRATA_ASSIGN_OR_RETURN(Value v, ev.Eval(*e.args[i], grid));
     if (v.type != ValueType::kScalar) {
-      return absl::InvalidArgumentError(absl::StrFormat("expected scalar argument in %s", name));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("expected scalar argument in %s", e.func->name));
     }
     scalars.push_back(std::move(v.scalar));
   }
-  const bool absent = name == "absent_over_time";
-  const Kernel kernel = absent ? &PresentOverTime : FindKernel(name);
-  if (kernel == nullptr) {
-    return absl::UnimplementedError(absl::StrFormat("function %s is not implemented", name));
-  }
-  STRATA_ASSIGN_OR_RETURN(Evaluator::RangeSource src,
-                          ev.MakeRangeSource(*e.args[matrix_arg], grid));
+  WindowResults r;
+  STRATA_ASSIGN_OR_RETURN(r.src, ev.MakeRangeSource(*e.args[matrix_arg], grid));
+  const Evaluator::RangeSource& src = r.src;
   Context& ctx = ev.ctx();
   const bool left_open = ctx.left_open();
-  std::vector<std::vector<Point>> results(src.labels.size());
+  r.results.resize(src.labels.size());
   STRATA_RETURN_IF_ERROR(ParallelFor(src.labels.size(), ctx.threads(), [&](size_t i) -> Status {
     STRATA_RETURN_IF_ERROR(ctx.CheckDeadline());
     std::vector<Point> buf;
     STRATA_RETURN_IF_ERROR(src.load(i, &buf));
     size_t lo = 0, hi = 0;
-    std::vector<Point>& out = results[i];
+    std::vector<Point>& out = r.results[i];
     for (int64_t step = 0; step < grid.size(); ++step) {
       const int64_t t = grid.T(step);
       Window w;
@@ -340,44 +329,120 @@ StatusOr<Value> EvalRangeFunction(Evaluator& ev, const Call& e, const Grid& grid
       w.pts = std::span<const Point>(buf.data() + lo, hi - lo);
       if (!scalars.empty()) w.arg = scalars[0][step];
       if (scalars.size() > 1) w.arg2 = scalars[1][step];
-      if (name == "holt_winters") {
-        if (w.arg <= 0 || w.arg >= 1) {
-          return absl::FailedPreconditionError(
-              absl::StrFormat("invalid smoothing factor. Expected: 0 < sf < 1, got: %f", w.arg));
-        }
-        if (w.arg2 <= 0 || w.arg2 >= 1) {
-          return absl::FailedPreconditionError(
-              absl::StrFormat("invalid trend factor. Expected: 0 < tf < 1, got: %f", w.arg2));
-        }
-      }
+      if constexpr (kCheck != nullptr) STRATA_RETURN_IF_ERROR(kCheck(w));
       double v;
-      if (kernel(w, &v)) out.push_back(Point{t, v});
+      if (kKernel(w, &v)) out.push_back(Point{t, v});
     }
     return absl::OkStatus();
   }));
+  return r;
+}
+
+// The instant vector of the windows' results: one series per input series
+// with points, without the metric name unless `keep_name`.
+StatusOr<Value> VectorOf(const WindowResults& r, bool keep_name) {
   Value value;
   value.type = ValueType::kVector;
-  if (absent) {
-    std::vector<char> present(grid.size(), 0);
-    for (const auto& pts : results) {
-      for (const Point& p : pts) present[grid.Index(p.t)] = 1;
-    }
-    Series s;
-    s.labels = AbsentLabels(src.selector);
-    for (int64_t i = 0; i < grid.size(); ++i) {
-      if (!present[i]) s.points.push_back(Point{grid.T(i), 1});
-    }
-    if (!s.points.empty()) value.series.push_back(std::move(s));
-    return value;
-  }
-  const bool keep_name = name == "last_over_time";
   SeriesBuilder builder;
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].empty()) continue;
-    const int idx = builder.Intern(keep_name ? src.labels[i] : DropMetricName(src.labels[i]));
-    for (const Point& p : results[i]) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
+  for (size_t i = 0; i < r.results.size(); ++i) {
+    if (r.results[i].empty()) continue;
+    const int idx = builder.Intern(keep_name ? r.src.labels[i] : DropMetricName(r.src.labels[i]));
+    for (const Point& p : r.results[i]) STRATA_RETURN_IF_ERROR(builder.Add(idx, p.t, p.v));
   }
   value.series = builder.Finish();
+  return value;
+}
+
+// A range function whose result drops the metric name (all but
+// last_over_time and absent_over_time).
+template <Kernel kKernel, ArgCheck kCheck = nullptr>
+StatusOr<Value> RangeCall(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(WindowResults r, (EvalWindows<kKernel, kCheck>(ev, e, grid)));
+  return VectorOf(r, /*keep_name=*/false);
+}
+
+}  // namespace
+
+StatusOr<Value> FuncRate(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Rate>(ev, e, grid);
+}
+StatusOr<Value> FuncIncrease(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Increase>(ev, e, grid);
+}
+StatusOr<Value> FuncDelta(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Delta>(ev, e, grid);
+}
+StatusOr<Value> FuncIrate(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Irate>(ev, e, grid);
+}
+StatusOr<Value> FuncIdelta(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Idelta>(ev, e, grid);
+}
+StatusOr<Value> FuncDeriv(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Deriv>(ev, e, grid);
+}
+StatusOr<Value> FuncPredictLinear(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&PredictLinear>(ev, e, grid);
+}
+StatusOr<Value> FuncHoltWinters(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&HoltWinters, &CheckHoltWintersFactors>(ev, e, grid);
+}
+StatusOr<Value> FuncChanges(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Changes>(ev, e, grid);
+}
+StatusOr<Value> FuncResets(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&Resets>(ev, e, grid);
+}
+StatusOr<Value> FuncAvgOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&AvgOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncSumOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&SumOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncCountOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&CountOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncMinOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&MinOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncMaxOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&MaxOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncPresentOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&PresentOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncQuantileOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&QuantileOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncStddevOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&StddevOverTime>(ev, e, grid);
+}
+StatusOr<Value> FuncStdvarOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  return RangeCall<&StdvarOverTime>(ev, e, grid);
+}
+
+// The only range function that keeps the metric name.
+StatusOr<Value> FuncLastOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(WindowResults r, EvalWindows<&LastOverTime>(ev, e, grid));
+  return VectorOf(r, /*keep_name=*/true);
+}
+
+// 1 at the steps where no series of the argument has a sample in the
+// window, with the labels of the selector's `=` matchers.
+StatusOr<Value> FuncAbsentOverTime(Evaluator& ev, const Call& e, const Grid& grid) {
+  STRATA_ASSIGN_OR_RETURN(WindowResults r, EvalWindows<&PresentOverTime>(ev, e, grid));
+  std::vector<char> present(grid.size(), 0);
+  for (const auto& pts : r.results) {
+    for (const Point& p : pts) present[grid.Index(p.t)] = 1;
+  }
+  Value value;
+  value.type = ValueType::kVector;
+  Series s;
+  s.labels = AbsentLabels(r.src.selector);
+  for (int64_t i = 0; i < grid.size(); ++i) {
+    if (!present[i]) s.points.push_back(Point{grid.T(i), 1});
+  }
+  if (!s.points.empty()) value.series.push_back(std::move(s));
   return value;
 }
 

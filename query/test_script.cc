@@ -508,12 +508,7 @@ bool IsTimeDependent(const Expr& e) {
   switch (e.kind()) {
     case ExprKind::kCall: {
       const auto& c = static_cast<const Call&>(e);
-      static const char* kTimeFunctions[] = {
-          "time", "timestamp",    "predict_linear", "hour",        "minute",       "month",
-          "year", "day_of_month", "day_of_week",    "day_of_year", "days_in_month"};
-      for (const char* f : kTimeFunctions) {
-        if (c.func->name == f) return true;
-      }
+      if (c.func->has(kAtModifierUnsafe)) return true;
       for (const ExprPtr& a : c.args) {
         if (IsTimeDependent(*a)) return true;
       }

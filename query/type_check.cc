@@ -156,29 +156,31 @@ void Checker::CheckBinary(BinaryExpr& b) {
   }
 }
 
+// Checks the arguments against the signature of the call's table entry
+// (functions.h), with the messages of Prometheus' checkAST.
 void Checker::CheckCall(Call& c) {
   const Function& f = *c.func;
-  const int nargs = static_cast<int>(f.arg_types.size());
   const int got = static_cast<int>(c.args.size());
   const std::string name = Quote(f.name);
   if (f.variadic == 0) {
-    if (nargs != got) {
-      Add(c.range.start,
-          absl::StrFormat("expected %d argument(s) in call to %s, got %d", nargs, name, got));
+    if (f.min_args() != got) {
+      Add(c.range.start, absl::StrFormat("expected %d argument(s) in call to %s, got %d",
+                                         f.min_args(), name, got));
     }
-  } else if (nargs - 1 > got) {
+  } else if (f.min_args() > got) {
     Add(c.range.start, absl::StrFormat("expected at least %d argument(s) in call to %s, got %d",
-                                       nargs - 1, name, got));
-  } else if (f.variadic > 0 && nargs - 1 + f.variadic < got) {
+                                       f.min_args(), name, got));
+  } else if (f.max_args() >= 0 && f.max_args() < got) {
     Add(c.range.start, absl::StrFormat("expected at most %d argument(s) in call to %s, got %d",
-                                       nargs - 1 + f.variadic, name, got));
+                                       f.max_args(), name, got));
   }
   const std::string context = StrCat("call to function ", name);
+  const int ntypes = static_cast<int>(f.arg_types.size());
   for (int i = 0; i < got; ++i) {
     int t = i;
-    if (t >= nargs) {
+    if (t >= ntypes) {
       if (f.variadic == 0) break;
-      t = nargs - 1;
+      t = ntypes - 1;
     }
     ExpectType(*c.args[i], f.arg_types[t], context);
   }

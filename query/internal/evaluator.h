@@ -183,9 +183,7 @@ StatusOr<Value> EvalBinaryOp(Context& ctx, const BinaryExpr& e, Value lhs, Value
 // null.
 StatusOr<Value> EvalAggregateOp(Context& ctx, const AggregateExpr& e, const Value* param,
                                 Value input, const Grid& grid);
-// Function calls (functions_eval.cc, range_functions.cc).
-StatusOr<Value> EvalFunction(Evaluator& ev, const Call& e, const Grid& grid);
-StatusOr<Value> EvalRangeFunction(Evaluator& ev, const Call& e, const Grid& grid);
+// Function calls: Call::func->call (functions.h, internal/function_calls.h).
 // histogram_quantile over one step's buckets (histogram_quantile.cc).
 struct Bucket {
   double upper_bound;

@@ -1,7 +1,8 @@
 // Runs Prometheus' own PromQL test scripts (../shared/promql-testdata, see
 // FORMAT.md there) through query::RunTestScript against a real strata::DB:
 // the v2.42 set with Compat::kPrometheus2 and the newest set with
-// Compat::kPrometheus3.
+// Compat::kPrometheus3, and Strata's own scripts (tests/query/testdata/
+// *.test) with both.
 //
 // tests/query/testdata_expected_failures.txt lists the evals known to fail
 // ("<set>/<file>:<line> <reason>", set = v2.42 or head). Every eval not
@@ -26,43 +27,18 @@
 #include "gtest/gtest.h"
 #include "query/test_script.h"
 #include "strata/db.h"
+#include "tests/query/promql_testdata.h"
 
 namespace strata::query {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path TestdataDir() { return fs::path(STRATA_SOURCE_DIR) / ".." / "shared" / "promql-testdata"; }
+using testdata::ExpectedFailures;
+using testdata::NativeHistogramEvals;
+using testdata::ScriptsIn;
 
-std::map<std::string, std::string> ExpectedFailures() {
-  std::map<std::string, std::string> out;
-  std::ifstream in(fs::path(STRATA_SOURCE_DIR) / "tests" / "query" /
-                   "testdata_expected_failures.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t sp = line.find(' ');
-    out[line.substr(0, sp)] = sp == std::string::npos ? "" : line.substr(sp + 1);
-  }
-  return out;
-}
-
-// Lines of evals that read native histograms (group B of eval-index.tsv),
-// by file name.
-std::map<std::string, std::set<int>> NativeHistogramEvals() {
-  std::map<std::string, std::set<int>> out;
-  std::ifstream in(TestdataDir() / "eval-index.tsv");
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string col;
-    while (std::getline(ss, col, '\t')) cols.push_back(col);
-    if (cols.size() >= 7 && !cols[6].empty()) out[cols[0]].insert(std::stoi(cols[1]));
-  }
-  return out;
-}
+fs::path TestdataDir() { return testdata::SharedDir(); }
 
 class TempDir {
  public:
@@ -90,11 +66,7 @@ SetResult RunSet(const std::string& set, const fs::path& dir, Compat compat) {
   const std::map<std::string, std::string> expected = ExpectedFailures();
   const std::map<std::string, std::set<int>> native =
       set == "head" ? NativeHistogramEvals() : std::map<std::string, std::set<int>>();
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".test") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<fs::path> files = ScriptsIn(dir);
   TempDir tmp;
   const std::string db_dir = tmp.path() + "/db";
   DBFactory factory = [&]() -> StatusOr<std::unique_ptr<DB>> {
@@ -185,6 +157,19 @@ TEST(PromqlConformanceTest, NewestSetWithPrometheus3Semantics) {
   RecordProperty("passed", r.passed);
   RecordProperty("failed", r.failed);
   EXPECT_GT(r.passed, 0);
+}
+
+// Strata's own scripts (tests/query/testdata/*.test, e.g. cases for
+// functions that Prometheus' scripts test only on native histograms) hold
+// for both dialects.
+TEST(PromqlConformanceTest, OwnScriptsWithBothSemantics) {
+  const fs::path dir = testdata::OwnDir();
+  ASSERT_FALSE(ScriptsIn(dir).empty()) << dir;
+  for (Compat compat : {Compat::kPrometheus2, Compat::kPrometheus3}) {
+    const SetResult r = RunSet("own", dir, compat);
+    EXPECT_GT(r.passed, 0);
+    EXPECT_EQ(r.failed, 0);
+  }
 }
 
 }  // namespace
