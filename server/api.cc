@@ -55,15 +55,15 @@ int64_t Api::NowMs() const {
   return options_.now_ms != nullptr ? options_.now_ms() : SystemNowMs();
 }
 
-void Api::Handle(const HttpRequest& req, HttpResponse* res) {
+void Api::Handle(const HttpRequest& req, HttpResponse* res, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string_view handler = Route(req, res);
+  const std::string_view handler = Route(req, res, stream);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.ObserveRequest(handler, res->status, seconds);
 }
 
-std::string_view Api::Route(const HttpRequest& req, HttpResponse* res) {
+std::string_view Api::Route(const HttpRequest& req, HttpResponse* res, ResponseStream* stream) {
   const std::string_view path = req.path;
   DB* db = db_.load(std::memory_order_acquire);
   if (path == "/-/healthy") {
@@ -98,7 +98,7 @@ std::string_view Api::Route(const HttpRequest& req, HttpResponse* res) {
     PlainText(res, 404, "404 page not found\n");
     return "other";
   }
-  Call c{req, HttpParams(), db, res};
+  Call c{req, HttpParams(), db, res, stream};
   Status st;
   // Go's ParseForm puts a POST form's values before the URL's.
   if (req.method == "POST" &&
@@ -189,7 +189,7 @@ std::string_view Api::RouteApi(std::string_view path, Call& c) {
   }
   if (path == "/query_exemplars") {
     if (!get_or_post) return wrong_method();
-    empty_ok("[]");
+    QueryExemplars(c);
     return "/api/v1/query_exemplars";
   }
   if (path == "/rules") {

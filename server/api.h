@@ -29,8 +29,10 @@
 #include "query/engine.h"
 #include "server/http_params.h"
 #include "server/http_server.h"
+#include "server/internal/request_limits.h"
 #include "server/metrics.h"
 #include "server/remote_read.h"
+#include "server/response_stream.h"
 #include "server/write_request.h"
 #include "strata/db.h"
 
@@ -57,7 +59,23 @@ struct ApiOptions {
   std::string storage_path;  // for snapshots: <storage_path>/snapshots/<name>
   bool enable_admin_api = false;
   uint64_t max_body_bytes = 32 << 20;  // also the limit after snappy decoding
-  int64_t max_samples = 50'000'000;    // per remote read
+  // Remote read (Prometheus' flags of the same names): SAMPLES answers
+  // hold at most this many samples (--storage.remote.read-sample-limit;
+  // 0 = none); STREAMED_XOR_CHUNKS frames at most this many bytes
+  // (--storage.remote.read-max-bytes-in-frame); at most this many remote
+  // reads run at once, others wait up to remote_read_queue_wait_ms and
+  // then get 503 with Retry-After (--storage.remote.read-concurrent-limit;
+  // 0 = none).
+  int64_t remote_read_sample_limit = 50'000'000;
+  size_t remote_read_max_bytes_in_frame = 1 << 20;
+  int64_t remote_read_concurrent_limit = 10;
+  int64_t remote_read_queue_wait_ms = 1000;
+  // Query-like endpoints (series, labels, label values, status/tsdb,
+  // exemplars, remote read) fail after this long (--query.timeout; the
+  // request's `timeout` parameter may shorten it; 0 = none) and when they
+  // touch more than max_series series (--query.max-series; 0 = none).
+  int64_t query_timeout_ms = 2 * 60 * 1000;
+  int64_t max_series = 1'000'000;
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t retention_ms = 0;
   uint64_t retention_bytes = 0;
@@ -67,6 +85,9 @@ struct ApiOptions {
   const ChunkCodec* chunk_codec = nullptr;
   // Wall clock in milliseconds, for "now"; null means the system clock.
   int64_t (*now_ms)() = nullptr;
+  // Monotonic clock in nanoseconds, for deadlines; null means
+  // std::chrono::steady_clock (tests pass one that jumps).
+  int64_t (*steady_now_ns)() = nullptr;
 };
 
 class Api {
@@ -80,7 +101,10 @@ class Api {
   // Attaches the open DB (or detaches it with null before closing it).
   void SetDB(DB* db) { db_.store(db, std::memory_order_release); }
 
-  void Handle(const HttpRequest& req, HttpResponse* res);
+  // Answers `req` in `*res`, or through `stream` if not null and the
+  // endpoint streams (remote read's STREAMED_XOR_CHUNKS): see
+  // response_stream.h for when `*res` is then ignored (Begin was called).
+  void Handle(const HttpRequest& req, HttpResponse* res, ResponseStream* stream = nullptr);
 
  private:
   struct Call {
@@ -88,6 +112,9 @@ class Api {
     HttpParams params;
     DB* db;
     HttpResponse* res;
+    // Non-null when the server can stream the body; a streaming endpoint
+    // then writes through it and leaves `res` alone once it called Begin.
+    ResponseStream* stream = nullptr;
   };
   struct MetadataEntry {
     std::string type, help, unit;
@@ -95,7 +122,7 @@ class Api {
   };
 
   // Returns the handler name for metrics.
-  std::string_view Route(const HttpRequest& req, HttpResponse* res);
+  std::string_view Route(const HttpRequest& req, HttpResponse* res, ResponseStream* stream);
   std::string_view RouteApi(std::string_view path, Call& c);
 
   void RemoteWrite(Call& c);
@@ -108,10 +135,16 @@ class Api {
   void Metadata(Call& c);
   void BuildInfo(Call& c);
   void TsdbStatus(Call& c);
+  void QueryExemplars(Call& c);
   void Flags(Call& c);
   void RuntimeInfo(Call& c);
   void DeleteSeries(Call& c);
   void Snapshot(Call& c);
+
+  // The deadline and series cap of a query-like request: --query.timeout
+  // or the request's `timeout` parameter, whichever is smaller, and
+  // --query.max-series. Errors: InvalidArgument for a bad `timeout`.
+  [[nodiscard]] StatusOr<internal::QueryBudget> Budget(const Call& c, std::string_view what) const;
 
   void StoreMetadata(const WriteRequestView& view);
   int64_t NowMs() const;
@@ -121,6 +154,7 @@ class Api {
   ServerMetrics& metrics_;
   const int64_t start_time_ms_;
   std::atomic<DB*> db_{nullptr};
+  internal::ConcurrencyGate remote_reads_{options_.remote_read_concurrent_limit};
 
   mutable Mutex metadata_mu_;
   std::map<std::string, std::vector<MetadataEntry>, std::less<>> metadata_
