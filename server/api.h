@@ -72,8 +72,11 @@ struct ApiOptions {
   int64_t remote_read_queue_wait_ms = 1000;
   // Query-like endpoints (series, labels, label values, status/tsdb,
   // exemplars, remote read) fail after this long (--query.timeout; the
-  // request's `timeout` parameter may shorten it; 0 = none) and when they
-  // touch more than max_series series (--query.max-series; 0 = none).
+  // request's `timeout` parameter may shorten it; 0 = none). Those that
+  // load series (series, status/tsdb, remote read) fail when they would
+  // load more than max_series (--query.max-series; 0 = none): about 1 KiB
+  // each in the answer and the engine's selection, so the default bounds
+  // one request near 1 GiB.
   int64_t query_timeout_ms = 2 * 60 * 1000;
   int64_t max_series = 1'000'000;
   int64_t lookback_delta_ms = 5 * 60 * 1000;

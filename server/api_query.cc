@@ -6,7 +6,6 @@
 #include <random>
 #include <set>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "base/json.h"
 #include "base/status_macros.h"
@@ -280,37 +279,27 @@ void Api::Series(Call& c) {
 namespace {
 
 // The names (or, with `value_of`, the values of that label) of the series
-// the match[] selectors select, each series counted against the budget;
-// without selectors, the engine's index look-up, which visits no series.
+// the match[] selectors select (all series without one). These are index
+// look-ups in the engine that read no samples and copy no chunks (unlike
+// Select), so they are not counted against the series cap; the deadline is
+// checked after each.
 StatusOr<std::vector<std::string>> LabelsOfSeries(
     Querier& q, const std::vector<std::vector<LabelMatcher>>& matches, const std::string* value_of,
     internal::QueryBudget& budget) {
-  if (matches.empty()) {
-    StatusOr<std::vector<std::string>> all =
-        value_of == nullptr ? q.LabelNames({}) : q.LabelValues(*value_of, {});
-    if (!all.ok()) return all.status();
+  std::vector<std::string> out;
+  const std::vector<LabelMatcher> none;
+  for (size_t i = 0; i < std::max<size_t>(matches.size(), 1); ++i) {
+    const std::vector<LabelMatcher>& ms = matches.empty() ? none : matches[i];
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> more,
+                            value_of == nullptr ? q.LabelNames(ms) : q.LabelValues(*value_of, ms));
     STRATA_RETURN_IF_ERROR(budget.CheckDeadline());
-    return all;
+    std::vector<std::string> merged;
+    merged.reserve(out.size() + more.size());
+    std::set_union(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+                   std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()),
+                   std::back_inserter(merged));
+    out = std::move(merged);
   }
-  absl::flat_hash_set<std::string> seen;
-  for (const auto& ms : matches) {
-    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set, q.Select(ms));
-    STRATA_RETURN_IF_ERROR(budget.CheckDeadline());
-    while (set->Next()) {
-      STRATA_RETURN_IF_ERROR(budget.AddSeries());
-      for (const Label& l : set->labels()) {
-        if (value_of == nullptr) {
-          if (!seen.contains(l.name)) seen.insert(l.name);
-        } else if (l.name == *value_of) {
-          if (!seen.contains(l.value)) seen.insert(l.value);
-          break;
-        }
-      }
-    }
-    STRATA_RETURN_IF_ERROR(set->status());
-  }
-  std::vector<std::string> out(seen.begin(), seen.end());
-  std::sort(out.begin(), out.end());
   return out;
 }
 
