@@ -133,6 +133,8 @@ class Api {
   void Query(Call& c);
   void QueryRange(Call& c);
   void Series(Call& c);
+  void SeriesOfOneSelector(Call& c, Querier& q, const std::vector<LabelMatcher>& matchers,
+                           int64_t limit, internal::QueryBudget& budget);
   void Labels(Call& c);
   void LabelValues(Call& c, std::string_view name);
   void Metadata(Call& c);

@@ -171,6 +171,13 @@ TEST_F(ApiHandlerTest, LimitStillTruncatesWithAWarningAndStopsEarly) {
       r.body,
       R"({"status":"success","data":[{"__name__":"m","i":"0","job":"a"},)"
       R"({"__name__":"m","i":"1","job":"a"}],"warnings":["results truncated due to limit"]})");
+  // Several selectors: merged, sorted, deduplicated, then truncated.
+  const HttpResponse m =
+      Get("/api/v1/series", "match[]=m{job=\"b\"}&match[]=m{i=\"0\"}&match[]=m{i=\"0\"}&limit=2");
+  EXPECT_EQ(
+      m.body,
+      R"({"status":"success","data":[{"__name__":"m","i":"0","job":"a"},)"
+      R"({"__name__":"m","i":"200","job":"b"}],"warnings":["results truncated due to limit"]})");
   const HttpResponse l = Get("/api/v1/label/job/values", "limit=1");
   EXPECT_EQ(l.body,
             R"({"status":"success","data":["a"],"warnings":["results truncated due to limit"]})");
