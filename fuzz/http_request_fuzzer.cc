@@ -64,7 +64,8 @@ Fixture& Get() {
     strata::server::ApiOptions api;
     api.storage_path = f->dir;
     api.max_body_bytes = 1 << 20;
-    api.max_samples = 100'000;
+    api.remote_read_sample_limit = 100'000;
+    api.query_timeout_ms = 200;
     f->api = std::make_unique<strata::server::Api>(api, strata::server::NewEngineEvaluator(engine),
                                                    f->metrics);
     f->api->SetDB(f->db.get());
@@ -85,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   strata::server::HttpResponse res;
   strata::server::StringResponseStream stream;
   f.api->Handle(*req, &stream, &res);
-  const int status = res.streamed ? stream.status() : res.status;
+  const int status = stream.began() ? stream.status() : res.status;
   if (status < 100 || status > 599) std::abort();
   return 0;
 }

@@ -58,7 +58,7 @@ std::span<const Route<Api::Handler>> Api::Routes() {
     {kPost, "/api/v1/read", &Api::RemoteRead, Pool::kQuery, Role::kRead, F::kRemoteRead, true},
     {kGet | kPost, "/api/v1/query", &Api::Query, Pool::kQuery, Role::kRead, F::kQueryApi},
     {kGet | kPost, "/api/v1/query_range", &Api::QueryRange, Pool::kQuery, Role::kRead, F::kQueryApi},
-    {kGet | kPost, "/api/v1/query_exemplars", &Api::Exemplars, Pool::kQuery, Role::kRead, F::kQueryApi},
+    {kGet | kPost, "/api/v1/query_exemplars", &Api::QueryExemplars, Pool::kQuery, Role::kRead, F::kQueryApi},
     {kGet | kPost, "/api/v1/series", &Api::Series, Pool::kQuery, Role::kRead, F::kQueryApi},
     {kGet | kPost, "/api/v1/labels", &Api::Labels, Pool::kQuery, Role::kRead, F::kQueryApi},
     {kGet, "/api/v1/label/:name/values", &Api::LabelValues, Pool::kQuery, Role::kRead, F::kQueryApi},
@@ -172,7 +172,6 @@ void Api::Index(Call& c) {
 }
 
 void Api::StatusConfig(Call& c) { RespondSuccess(c.res, "{\"yaml\":\"\"}"); }
-void Api::Exemplars(Call& c) { RespondSuccess(c.res, "[]"); }
 void Api::Rules(Call& c) { RespondSuccess(c.res, "{\"groups\":[]}"); }
 void Api::Alerts(Call& c) { RespondSuccess(c.res, "{\"alerts\":[]}"); }
 void Api::Targets(Call& c) {

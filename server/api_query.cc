@@ -148,15 +148,6 @@ std::vector<std::string> TruncationWarning(size_t n, int64_t limit) {
   return {};
 }
 
-void MergeSorted(std::vector<std::string>* into, std::vector<std::string> more) {
-  std::vector<std::string> merged;
-  merged.reserve(into->size() + more.size());
-  std::set_union(std::make_move_iterator(into->begin()), std::make_move_iterator(into->end()),
-                 std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()),
-                 std::back_inserter(merged));
-  *into = std::move(merged);
-}
-
 }  // namespace
 
 void Api::Query(Call& c) {
@@ -230,6 +221,38 @@ void Api::QueryRange(Call& c) {
   RespondSuccess(c.res, data, r->warnings);
 }
 
+StatusOr<internal::QueryBudget> Api::Budget(const Call& c, std::string_view what) const {
+  STRATA_ASSIGN_OR_RETURN(query::QueryOptions limits, QueryLimits(c.params));
+  int64_t timeout_ms = options_.query_timeout_ms;
+  if (limits.timeout_ms > 0 && (timeout_ms <= 0 || limits.timeout_ms < timeout_ms)) {
+    timeout_ms = limits.timeout_ms;
+  }
+  return internal::QueryBudget(what, timeout_ms, options_.max_series, options_.steady_now_ns);
+}
+
+// One selector's series are sorted and unique already: they go straight
+// into the JSON, without the set that merges several selectors.
+void Api::SeriesOfOneSelector(Call& c, Querier& q, const std::vector<LabelMatcher>& matchers,
+                              int64_t limit, internal::QueryBudget& budget) {
+  StatusOr<std::unique_ptr<SeriesSet>> set = q.Select(matchers);
+  if (!set.ok()) return RespondStatus(c.res, set.status());
+  if (Status st = budget.CheckDeadline(); !st.ok()) return RespondStatus(c.res, st);
+  std::string data = "[";
+  int64_t n = 0;
+  while ((*set)->Next()) {
+    if (Status st = budget.AddSeries(); !st.ok()) return RespondStatus(c.res, st);
+    if (limit > 0 && n == limit) {
+      ++n;  // one more than the limit: the answer is truncated
+      break;
+    }
+    if (n++ > 0) data.push_back(',');
+    internal::AppendLabelsJson(&data, (*set)->labels());
+  }
+  if (!(*set)->status().ok()) return RespondStatus(c.res, (*set)->status());
+  data.push_back(']');
+  RespondSuccess(c.res, data, TruncationWarning(static_cast<size_t>(n), limit));
+}
+
 void Api::Series(Call& c) {
   StatusOr<Range> range = StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
@@ -240,8 +263,11 @@ void Api::Series(Call& c) {
   }
   StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<internal::QueryBudget> budget = Budget(c, "series");
+  if (!budget.ok()) return RespondStatus(c.res, budget.status());
   StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
   if (!q.ok()) return RespondStatus(c.res, q.status());
+  if (matches->size() == 1) return SeriesOfOneSelector(c, **q, matches->front(), *limit, *budget);
   std::set<strata::Labels, bool (*)(const strata::Labels&, const strata::Labels&)> found(
       [](const strata::Labels& a, const strata::Labels& b) {
         return std::lexicographical_compare(
@@ -252,7 +278,15 @@ void Api::Series(Call& c) {
   for (const auto& ms : *matches) {
     StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(ms);
     if (!set.ok()) return RespondStatus(c.res, set.status());
-    while ((*set)->Next()) found.insert((*set)->labels());
+    if (Status st = budget->CheckDeadline(); !st.ok()) return RespondStatus(c.res, st);
+    // A set is sorted, so the first `limit` series of the union are among
+    // the first limit + 1 of each set (the one more shows truncation).
+    int64_t taken = 0;
+    while ((*set)->Next()) {
+      if (Status st = budget->AddSeries(); !st.ok()) return RespondStatus(c.res, st);
+      found.insert((*set)->labels());
+      if (*limit > 0 && ++taken > *limit) break;
+    }
     if (!(*set)->status().ok()) return RespondStatus(c.res, (*set)->status());
   }
   std::string data = "[";
@@ -266,6 +300,35 @@ void Api::Series(Call& c) {
   RespondSuccess(c.res, data, TruncationWarning(found.size(), *limit));
 }
 
+namespace {
+
+// The names (or, with `value_of`, the values of that label) of the series
+// the match[] selectors select (all series without one). These are index
+// look-ups in the engine that read no samples and copy no chunks (unlike
+// Select), so they are not counted against the series cap; the deadline is
+// checked after each.
+StatusOr<std::vector<std::string>> LabelsOfSeries(
+    Querier& q, const std::vector<std::vector<LabelMatcher>>& matches, const std::string* value_of,
+    internal::QueryBudget& budget) {
+  std::vector<std::string> out;
+  const std::vector<LabelMatcher> none;
+  for (size_t i = 0; i < std::max<size_t>(matches.size(), 1); ++i) {
+    const std::vector<LabelMatcher>& ms = matches.empty() ? none : matches[i];
+    STRATA_ASSIGN_OR_RETURN(std::vector<std::string> more,
+                            value_of == nullptr ? q.LabelNames(ms) : q.LabelValues(*value_of, ms));
+    STRATA_RETURN_IF_ERROR(budget.CheckDeadline());
+    std::vector<std::string> merged;
+    merged.reserve(out.size() + more.size());
+    std::set_union(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+                   std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()),
+                   std::back_inserter(merged));
+    out = std::move(merged);
+  }
+  return out;
+}
+
+}  // namespace
+
 void Api::Labels(Call& c) {
   StatusOr<Range> range = StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
@@ -273,18 +336,15 @@ void Api::Labels(Call& c) {
   if (!limit.ok()) return RespondStatus(c.res, limit.status());
   StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<internal::QueryBudget> budget = Budget(c, "labels");
+  if (!budget.ok()) return RespondStatus(c.res, budget.status());
   StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
   if (!q.ok()) return RespondStatus(c.res, q.status());
-  std::vector<std::string> names;
-  if (matches->empty()) matches->emplace_back();
-  for (const auto& ms : *matches) {
-    StatusOr<std::vector<std::string>> more = (*q)->LabelNames(ms);
-    if (!more.ok()) return RespondStatus(c.res, more.status());
-    MergeSorted(&names, *std::move(more));
-  }
+  StatusOr<std::vector<std::string>> names = LabelsOfSeries(**q, *matches, nullptr, *budget);
+  if (!names.ok()) return RespondStatus(c.res, names.status());
   std::string data;
-  AppendStringArray(&data, names, *limit);
-  RespondSuccess(c.res, data, TruncationWarning(names.size(), *limit));
+  AppendStringArray(&data, *names, *limit);
+  RespondSuccess(c.res, data, TruncationWarning(names->size(), *limit));
 }
 
 void Api::LabelValues(Call& c) {
@@ -299,18 +359,16 @@ void Api::LabelValues(Call& c) {
   if (!limit.ok()) return RespondStatus(c.res, limit.status());
   StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
+  StatusOr<internal::QueryBudget> budget = Budget(c, "label values");
+  if (!budget.ok()) return RespondStatus(c.res, budget.status());
   StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(range->start_ms, range->end_ms);
   if (!q.ok()) return RespondStatus(c.res, q.status());
-  std::vector<std::string> values;
-  if (matches->empty()) matches->emplace_back();
-  for (const auto& ms : *matches) {
-    StatusOr<std::vector<std::string>> more = (*q)->LabelValues(name, ms);
-    if (!more.ok()) return RespondStatus(c.res, more.status());
-    MergeSorted(&values, *std::move(more));
-  }
+  const std::string label(name);
+  StatusOr<std::vector<std::string>> values = LabelsOfSeries(**q, *matches, &label, *budget);
+  if (!values.ok()) return RespondStatus(c.res, values.status());
   std::string data;
-  AppendStringArray(&data, values, *limit);
-  RespondSuccess(c.res, data, TruncationWarning(values.size(), *limit));
+  AppendStringArray(&data, *values, *limit);
+  RespondSuccess(c.res, data, TruncationWarning(values->size(), *limit));
 }
 
 void Api::TsdbStatus(Call& c) {
@@ -324,14 +382,18 @@ void Api::TsdbStatus(Call& c) {
   std::map<std::string, uint64_t> by_metric, by_pair, bytes_by_name;
   std::map<std::string, std::set<std::string>> values_by_name;
   uint64_t pairs = 0;
+  StatusOr<internal::QueryBudget> budget = Budget(c, "status/tsdb");
+  if (!budget.ok()) return RespondStatus(c.res, budget.status());
   if (!empty) {
     StatusOr<std::unique_ptr<Querier>> q = c.db->NewQuerier(min_t, max_t);
     if (!q.ok()) return RespondStatus(c.res, q.status());
     const LabelMatcher all{LabelMatcher::Type::kRegexMatch, "__name__", ".+"};
     StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(std::span(&all, 1));
     if (!set.ok()) return RespondStatus(c.res, set.status());
+    if (Status st = budget->CheckDeadline(); !st.ok()) return RespondStatus(c.res, st);
     std::set<std::string> pair_set;
     while ((*set)->Next()) {
+      if (Status st = budget->AddSeries(); !st.ok()) return RespondStatus(c.res, st);
       for (const Label& l : (*set)->labels()) {
         if (l.name == "__name__") ++by_metric[l.value];
         std::string pair = StrCat(l.name, "=", l.value);
@@ -342,6 +404,7 @@ void Api::TsdbStatus(Call& c) {
         pair_set.insert(std::move(pair));
       }
     }
+    if (!(*set)->status().ok()) return RespondStatus(c.res, (*set)->status());
     pairs = pair_set.size();
   }
   auto top = [limit](std::string* out, const std::map<std::string, uint64_t>& m) {
@@ -373,6 +436,19 @@ void Api::TsdbStatus(Call& c) {
   top(&data, by_pair);
   data.push_back('}');
   RespondSuccess(c.res, data);
+}
+
+// Prometheus 2.42's queryExemplars checks: start, end, a query that
+// parses. Strata keeps no exemplars, so the answer is always empty.
+void Api::QueryExemplars(Call& c) {
+  StatusOr<Range> range = StartEnd(c.params);
+  if (!range.ok()) return RespondStatus(c.res, range.status());
+  StatusOr<internal::QueryBudget> budget = Budget(c, "query_exemplars");
+  if (!budget.ok()) return RespondStatus(c.res, budget.status());
+  StatusOr<query::ExprPtr> expr = query::ParseExpr(c.params.Get("query"));
+  if (!expr.ok()) return RespondStatus(c.res, expr.status());
+  if (Status st = budget->CheckDeadline(); !st.ok()) return RespondStatus(c.res, st);
+  RespondSuccess(c.res, "[]");
 }
 
 void Api::DeleteSeries(Call& c) {

@@ -1,4 +1,5 @@
 // Remote write 1.0 and remote read (DESIGN.md §4, §6).
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "server/api.h"
 #include "server/internal/api_util.h"
@@ -168,6 +169,17 @@ void Api::RemoteRead(Call& c) {
         c.res, 415,
         StrCat("unsupported content encoding \"", encoding, "\": remote read wants snappy"));
   }
+  // Held until the answer is sent, streamed or not.
+  const internal::ConcurrencyGate::Slot slot =
+      remote_reads_.Acquire(absl::Milliseconds(options_.remote_read_queue_wait_ms));
+  if (!slot.held()) {
+    Text(c.res, 503,
+         StrCat("too many concurrent remote reads: ", remote_reads_.limit(),
+                " are running (--storage.remote.read-concurrent-limit) and none finished within ",
+                options_.remote_read_queue_wait_ms, "ms; retry later"));
+    c.res->headers.emplace_back("Retry-After", "1");
+    return;
+  }
   size_t n = 0;
   if (!snappy::GetUncompressedLength(c.req.body.data(), c.req.body.size(), &n)) {
     return Text(c.res, 400, "remote read body is not a snappy block");
@@ -183,26 +195,72 @@ void Api::RemoteRead(Call& c) {
   }
   StatusOr<ReadRequest> req = DecodeReadRequest(proto);
   if (!req.ok()) return Text(c.res, 400, FromAbsl(req.status().message()));
+  StatusOr<internal::QueryBudget> budget = Budget(c, "remote read");
+  if (!budget.ok()) return Text(c.res, 400, FromAbsl(budget.status().message()));
+  RemoteReadLimits limits;
+  limits.sample_limit = options_.remote_read_sample_limit;
+  limits.max_bytes_in_frame = options_.remote_read_max_bytes_in_frame;
+  limits.before_series = [&budget] { return budget->AddSeries(); };
+  // Prometheus answers its limits with 400 (the sample limit); the series
+  // cap is an execution error as on the other endpoints (422); the
+  // deadline 503 like a query's.
+  auto fail = [&](const Status& st) {
+    int code = 500;
+    switch (st.code()) {
+      case absl::StatusCode::kInvalidArgument:
+        code = 400;
+        break;
+      case absl::StatusCode::kResourceExhausted:
+        code = budget->series_cap_exceeded() ? 422 : 400;
+        break;
+      case absl::StatusCode::kDeadlineExceeded:
+      case absl::StatusCode::kUnavailable:
+      case absl::StatusCode::kCancelled:
+        code = 503;
+        break;
+      default:
+        break;
+    }
+    Text(c.res, code, FromAbsl(st.message()));
+  };
   const ReadResponseType type = NegotiateReadResponseType(*req, options_.chunk_codec != nullptr);
-  std::string body;
-  Status st =
-      ExecuteRemoteRead(*c.db, *req, type, options_.chunk_codec, options_.max_samples, &body);
-  if (!st.ok()) {
-    const int code = st.code() == absl::StatusCode::kInvalidArgument ||
-                             st.code() == absl::StatusCode::kResourceExhausted
-                         ? 400
-                         : 500;
-    return Text(c.res, code, FromAbsl(st.message()));
-  }
-  c.res->status = 200;
-  if (type == ReadResponseType::kStreamedXorChunks) {
-    c.res->content_type = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
-    c.res->body = std::move(body);
+  if (type == ReadResponseType::kSamples) {
+    std::string body;
+    if (Status st = ReadSamples(*c.db, *req, limits, &body); !st.ok()) return fail(st);
+    c.res->status = 200;
+    c.res->content_type = "application/x-protobuf";
+    c.res->headers.emplace_back("Content-Encoding", "snappy");
+    snappy::Compress(body.data(), body.size(), &c.res->body);
     return;
   }
-  c.res->content_type = "application/x-protobuf";
-  c.res->headers.emplace_back("Content-Encoding", "snappy");
-  snappy::Compress(body.data(), body.size(), &c.res->body);
+  constexpr std::string_view kStreamedType =
+      "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
+  // Without a stream (in-process callers) the frames are gathered; with
+  // one, the first frame begins the response, so an error found before it
+  // is still an ordinary error response.
+  std::string body;
+  bool begun = false;
+  const Status st = StreamXorChunks(
+      *c.db, *req, *options_.chunk_codec, limits, [&](std::string_view frame) -> Status {
+        if (c.stream == nullptr) {
+          body.append(frame);
+          return absl::OkStatus();
+        }
+        if (!begun) {
+          STRATA_RETURN_IF_ERROR(c.stream->Begin(200, kStreamedType, {}));
+          begun = true;
+        }
+        return c.stream->Write(frame);
+      });
+  if (!st.ok()) {
+    if (!begun) return fail(st);
+    return c.stream->Abort(
+        StrCat("remote read failed after the response began: ", FromAbsl(st.message())));
+  }
+  if (begun) return;
+  c.res->status = 200;
+  c.res->content_type = std::string(kStreamedType);
+  c.res->body = std::move(body);
 }
 
 }  // namespace strata::server

@@ -186,6 +186,12 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session>,
     stream_begun_ = true;
     return Send(std::move(head));
   }
+  void Abort(std::string_view reason) override {
+    if (!stream_begun_) return;
+    std::fprintf(stderr, "level=warn msg=\"streamed answer aborted\" remote=%s reason=\"%.*s\"\n",
+                 remote_.c_str(), static_cast<int>(reason.size()), reason.data());
+    stream_failed_ = true;  // Finish closes without the last chunk
+  }
   Status Write(std::string_view data) override {
     if (data.empty()) return absl::OkStatus();
     char size[24];
@@ -364,8 +370,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session>,
   void Finish(HttpResponse res) {
     reservation_.Release();
     ++served_;
-    if (!res.streamed) return Respond(std::move(res), keep_alive_ && !server_.stopping());
-    if (stream_failed_ || !stream_begun_) return Close();
+    if (!stream_begun_) return Respond(std::move(res), keep_alive_ && !server_.stopping());
+    // A begun stream that failed or was aborted ends without its last
+    // chunk: the client sees a broken answer, never a short one.
+    if (stream_failed_) return Close();
     // The last chunk of a chunked body.
     phase_ = Phase::kWriting;
     auto last = std::make_shared<std::string>("0\r\n\r\n");

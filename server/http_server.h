@@ -69,9 +69,6 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string body;
-  // The handler wrote its answer through the ResponseStream it was given;
-  // the fields above are then ignored.
-  bool streamed = false;
 };
 
 // Where a request's handler runs.
@@ -84,9 +81,9 @@ class HttpService {
   // The pool that answers `req` (read whole). Called on an I/O thread:
   // must be cheap.
   virtual Pool PoolFor(const HttpRequest& req) = 0;
-  // Answers `req` into `res`, or through `stream` (then sets
-  // res->streamed). `stream` is never null and stays usable until Handle
-  // returns.
+  // Answers `req` into `res`, or through `stream` (once it called
+  // stream->Begin, `res` is ignored; response_stream.h). `stream` is never
+  // null and stays usable until Handle returns.
   virtual void Handle(const HttpRequest& req, ResponseStream* stream, HttpResponse* res) = 0;
   // The answer when the server sheds `req` (a pool's queue wait ran out,
   // the in-flight budget is spent): a 503 with Retry-After in the shape

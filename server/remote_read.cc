@@ -142,67 +142,151 @@ ReadResponseType NegotiateReadResponseType(const ReadRequest& request, bool have
   return ReadResponseType::kSamples;
 }
 
-Status ExecuteRemoteRead(DB& db, const ReadRequest& request, ReadResponseType type,
-                         const ChunkCodec* codec, int64_t max_samples, std::string* body) {
+Status ReadSamples(DB& db, const ReadRequest& request, const RemoteReadLimits& limits,
+                   std::string* body) {
   body->clear();
-  const bool streamed = type == ReadResponseType::kStreamedXorChunks && codec != nullptr;
   int64_t total = 0;
-  std::string result, series, samples, chunk, message, chunk_msg;
-  std::vector<int64_t> ts;
-  std::vector<double> vs;
-  for (size_t qi = 0; qi < request.queries.size(); ++qi) {
-    const ReadQuery& q = request.queries[qi];
+  std::string result, series, sample;
+  for (const ReadQuery& q : request.queries) {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier, db.NewQuerier(q.start_ms, q.end_ms));
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set, querier->Select(q.matchers));
     result.clear();
     while (set->Next()) {
+      if (limits.before_series) STRATA_RETURN_IF_ERROR(limits.before_series());
+      series.clear();
+      AppendLabels(&series, set->labels());
+      std::unique_ptr<SeriesIterator> it = set->NewIterator();
+      while (it->Next()) {
+        // Prometheus' ToQueryResult wording (storage/remote/codec.go).
+        if (limits.sample_limit > 0 && ++total > limits.sample_limit) {
+          return absl::ResourceExhaustedError(StrCat(
+              "exceeded sample limit (", limits.sample_limit,
+              "): the remote read selects more samples than --storage.remote.read-sample-limit "
+              "allows; narrow its matchers or time range, or read STREAMED_XOR_CHUNKS"));
+        }
+        sample.clear();
+        internal::PutDouble(&sample, 1, it->value());
+        internal::PutInt64(&sample, 2, it->timestamp_ms());
+        internal::PutBytes(&series, 2, sample);
+      }
+      STRATA_RETURN_IF_ERROR(it->status());
+      internal::PutBytes(&result, 1, series);
+    }
+    STRATA_RETURN_IF_ERROR(set->status());
+    internal::PutBytes(body, 1, result);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Builds the frames of one series: chunks are added one at a time and a
+// frame goes to the sink whenever the next chunk would not fit.
+class FrameWriter {
+ public:
+  FrameWriter(const ChunkCodec& codec, size_t max_bytes, const FrameSink& sink)
+      : codec_(codec), max_bytes_(max_bytes), sink_(sink) {}
+
+  void StartSeries(const Labels& labels, int64_t query_index) {
+    labels_.clear();
+    AppendLabels(&labels_, labels);
+    query_index_ = query_index;
+    series_ = labels_;
+    chunks_ = 0;
+  }
+
+  // Encodes the samples as one XOR chunk of the current series.
+  Status AddChunk(std::span<const int64_t> ts, std::span<const double> vs) {
+    chunk_.clear();
+    STRATA_RETURN_IF_ERROR(codec_.encode_xor(ts, vs, &chunk_));
+    chunk_msg_.clear();
+    internal::PutInt64(&chunk_msg_, 1, ts.front());
+    internal::PutInt64(&chunk_msg_, 2, ts.back());
+    internal::PutInt64(&chunk_msg_, 3, 1);  // Chunk.Encoding XOR
+    internal::PutBytes(&chunk_msg_, 4, chunk_);
+    // The message is field 1 (tag, length, series) and field 2 (tag,
+    // query index): at most 1 + 10 + 1 + 10 bytes around the series.
+    constexpr size_t kEnvelope = 22;
+    const size_t entry = 1 + 10 + chunk_msg_.size();
+    if (chunks_ > 0 && series_.size() + entry + kEnvelope > max_bytes_) {
+      STRATA_RETURN_IF_ERROR(Flush());
+    }
+    internal::PutBytes(&series_, 2, chunk_msg_);
+    ++chunks_;
+    return absl::OkStatus();
+  }
+
+  // Sends what the current frame holds, if anything.
+  Status Flush() {
+    if (chunks_ == 0) return absl::OkStatus();
+    message_.clear();
+    internal::PutBytes(&message_, 1, series_);
+    internal::PutInt64(&message_, 2, query_index_);
+    frame_.clear();
+    AppendFrame(codec_, message_, &frame_);
+    series_ = labels_;
+    chunks_ = 0;
+    return sink_(frame_);
+  }
+
+ private:
+  const ChunkCodec& codec_;
+  const size_t max_bytes_;
+  const FrameSink& sink_;
+  std::string labels_;  // the series' encoded labels, repeated in each of its frames
+  int64_t query_index_ = 0;
+  std::string series_;  // ChunkedSeries being filled
+  size_t chunks_ = 0;   // chunks in series_
+  std::string chunk_, chunk_msg_, message_, frame_;
+};
+
+}  // namespace
+
+Status StreamXorChunks(DB& db, const ReadRequest& request, const ChunkCodec& codec,
+                       const RemoteReadLimits& limits, const FrameSink& sink) {
+  FrameWriter writer(codec, limits.max_bytes_in_frame, sink);
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  ts.reserve(kSamplesPerChunk);
+  vs.reserve(kSamplesPerChunk);
+  for (size_t qi = 0; qi < request.queries.size(); ++qi) {
+    const ReadQuery& q = request.queries[qi];
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Querier> querier, db.NewQuerier(q.start_ms, q.end_ms));
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<SeriesSet> set, querier->Select(q.matchers));
+    while (set->Next()) {
+      if (limits.before_series) STRATA_RETURN_IF_ERROR(limits.before_series());
+      writer.StartSeries(set->labels(), static_cast<int64_t>(qi));
       std::unique_ptr<SeriesIterator> it = set->NewIterator();
       ts.clear();
       vs.clear();
       while (it->Next()) {
         ts.push_back(it->timestamp_ms());
         vs.push_back(it->value());
+        if (ts.size() < kSamplesPerChunk) continue;
+        STRATA_RETURN_IF_ERROR(writer.AddChunk(ts, vs));
+        ts.clear();
+        vs.clear();
       }
       STRATA_RETURN_IF_ERROR(it->status());
-      total += static_cast<int64_t>(ts.size());
-      if (max_samples > 0 && total > max_samples) {
-        return absl::ResourceExhaustedError(StrCat("remote read would return more than ",
-                                                   max_samples, " samples (--query.max-samples)"));
-      }
-      series.clear();
-      AppendLabels(&series, set->labels());
-      if (!streamed) {
-        for (size_t i = 0; i < ts.size(); ++i) {
-          samples.clear();
-          internal::PutDouble(&samples, 1, vs[i]);
-          internal::PutInt64(&samples, 2, ts[i]);
-          internal::PutBytes(&series, 2, samples);
-        }
-        internal::PutBytes(&result, 1, series);
-        continue;
-      }
-      for (size_t i = 0; i < ts.size(); i += kSamplesPerChunk) {
-        const size_t n = std::min(kSamplesPerChunk, ts.size() - i);
-        chunk.clear();
-        STRATA_RETURN_IF_ERROR(codec->encode_xor(std::span<const int64_t>(ts).subspan(i, n),
-                                                 std::span<const double>(vs).subspan(i, n),
-                                                 &chunk));
-        chunk_msg.clear();
-        internal::PutInt64(&chunk_msg, 1, ts[i]);
-        internal::PutInt64(&chunk_msg, 2, ts[i + n - 1]);
-        internal::PutInt64(&chunk_msg, 3, 1);  // XOR
-        internal::PutBytes(&chunk_msg, 4, chunk);
-        internal::PutBytes(&series, 2, chunk_msg);
-      }
-      message.clear();
-      internal::PutBytes(&message, 1, series);
-      internal::PutInt64(&message, 2, static_cast<int64_t>(qi));
-      AppendFrame(*codec, message, body);
+      if (!ts.empty()) STRATA_RETURN_IF_ERROR(writer.AddChunk(ts, vs));
+      STRATA_RETURN_IF_ERROR(writer.Flush());
     }
     STRATA_RETURN_IF_ERROR(set->status());
-    if (!streamed) internal::PutBytes(body, 1, result);
   }
   return absl::OkStatus();
+}
+
+Status ExecuteRemoteRead(DB& db, const ReadRequest& request, ReadResponseType type,
+                         const ChunkCodec* codec, const RemoteReadLimits& limits,
+                         std::string* body) {
+  body->clear();
+  if (type != ReadResponseType::kStreamedXorChunks || codec == nullptr) {
+    return ReadSamples(db, request, limits, body);
+  }
+  return StreamXorChunks(db, request, *codec, limits, [body](std::string_view frame) {
+    body->append(frame);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace strata::server

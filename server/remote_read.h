@@ -75,11 +75,51 @@ struct ChunkCodec {
 // (SAMPLES if the list is empty, as in Prometheus).
 ReadResponseType NegotiateReadResponseType(const ReadRequest& request, bool have_codec);
 
-// Runs the queries. For SAMPLES `*body` receives the uncompressed
-// ReadResponse; for STREAMED_XOR_CHUNKS the frames. Errors: those of the
-// querier; ResourceExhausted when more than `max_samples` would be sent.
+// Limits of one remote read. Intentionally copyable.
+struct RemoteReadLimits {
+  // SAMPLES: at most this many samples in the whole answer (it is built in
+  // memory); 0 means no limit. Prometheus' --storage.remote.read-sample-
+  // limit (which counts per query; this counts per request, the unit of
+  // memory).
+  int64_t sample_limit = 50'000'000;
+  // STREAMED_XOR_CHUNKS: the largest ChunkedReadResponse message of a
+  // frame, in bytes (--storage.remote.read-max-bytes-in-frame). A frame
+  // holds chunks of one series; a series that does not fit is split over
+  // several frames by whole chunks. Only a single chunk with its series'
+  // labels that is larger than this makes a larger frame.
+  size_t max_bytes_in_frame = 1 << 20;
+  // Called before each series is read; a non-OK result stops the read and
+  // is returned (the request's deadline and series cap). May be empty.
+  std::function<Status()> before_series;
+};
+
+// Answers `request` as SAMPLES: `*body` receives the uncompressed
+// ReadResponse. Errors: those of the querier and of before_series;
+// ResourceExhausted "exceeded sample limit (N): ..." past
+// limits.sample_limit.
+[[nodiscard]] Status ReadSamples(DB& db, const ReadRequest& request, const RemoteReadLimits& limits,
+                                 std::string* body);
+
+// Receives one frame of a STREAMED_XOR_CHUNKS answer (uvarint length,
+// CRC-32C, message); `frame` is valid only during the call. A non-OK result
+// stops the read and is returned.
+using FrameSink = std::function<Status(std::string_view frame)>;
+
+// Answers `request` as STREAMED_XOR_CHUNKS, handing each frame to `sink`
+// as soon as it is complete, so memory stays bounded by one frame (plus
+// one chunk's samples) whatever the selection. Frames follow Prometheus'
+// StreamChunkedReadResponses (storage/remote/codec.go): series in the
+// querier's order, one series per frame (Prometheus' own streamed client
+// reads only the first series of a frame), chunks of at most 120 samples.
+// Errors: those of the querier, of before_series and of the sink.
+[[nodiscard]] Status StreamXorChunks(DB& db, const ReadRequest& request, const ChunkCodec& codec,
+                                     const RemoteReadLimits& limits, const FrameSink& sink);
+
+// Runs the queries into one string: the uncompressed ReadResponse for
+// SAMPLES, the concatenated frames for STREAMED_XOR_CHUNKS (for in-process
+// callers and tests; the server streams). Errors: as above.
 [[nodiscard]] Status ExecuteRemoteRead(DB& db, const ReadRequest& request, ReadResponseType type,
-                                       const ChunkCodec* codec, int64_t max_samples,
+                                       const ChunkCodec* codec, const RemoteReadLimits& limits,
                                        std::string* body);
 
 }  // namespace strata::server

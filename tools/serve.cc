@@ -310,7 +310,7 @@ int RunServe(const std::vector<std::string>& args) {
   api_options.storage_path = storage_path;
   api_options.enable_admin_api = enable_admin;
   api_options.max_body_bytes = static_cast<uint64_t>(max_body_bytes);
-  api_options.max_samples = max_samples;
+  api_options.query_timeout_ms = engine_options.timeout_ms;
   api_options.lookback_delta_ms = engine_options.lookback_delta_ms;
   api_options.retention_ms = options.retention_ms;
   api_options.retention_bytes = options.retention_bytes;

@@ -42,7 +42,6 @@ class FakeService final : public HttpService {
       for (int i = 0; i < 10; ++i) {
         if (!stream->Write(std::string(1000, static_cast<char>('a' + i))).ok()) return;
       }
-      res->streamed = true;
       return;
     }
     res->status = 200;
