@@ -181,14 +181,6 @@ void Api::Alertmanagers(Call& c) {
   RespondSuccess(c.res, "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}");
 }
 
-void Api::CleanTombstones(Call& c) {
-  if (Status st = c.db->Compact(); !st.ok()) {
-    return RespondStatus(EndpointFamily::kAdmin, st, c.res);
-  }
-  c.res->status = 204;
-  c.res->body.clear();
-}
-
 void Api::BuildInfo(Call& c) {
   // Grafana reads `version` to pick its API paths (label values with
   // match[] from 2.24 on), so Strata reports the Prometheus release whose

@@ -1,9 +1,6 @@
 // The read side of the Prometheus API: query, query_range, series,
-// labels, label values, status/tsdb, and the admin endpoints.
-#include <sys/stat.h>
-
+// labels, label values, status/tsdb, exemplars.
 #include <algorithm>
-#include <random>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -106,31 +103,6 @@ StatusOr<int64_t> LimitParam(const HttpParams& params) {
         StrCat("invalid parameter \"limit\": cannot parse \"", v, "\" to a valid limit"));
   }
   return limit;
-}
-
-struct Range {
-  int64_t start_ms;
-  int64_t end_ms;
-};
-
-StatusOr<Range> StartEnd(const HttpParams& params) {
-  Range r;
-  STRATA_ASSIGN_OR_RETURN(r.start_ms, internal::TimeParam(params, "start", kApiMinTimeMs));
-  STRATA_ASSIGN_OR_RETURN(r.end_ms, internal::TimeParam(params, "end", kApiMaxTimeMs));
-  if (r.end_ms < r.start_ms) {
-    return absl::InvalidArgumentError("end timestamp must not be before start time");
-  }
-  return r;
-}
-
-StatusOr<std::vector<std::vector<LabelMatcher>>> MatchParams(const HttpParams& params) {
-  std::vector<std::vector<LabelMatcher>> out;
-  for (std::string_view m : params.GetAll("match[]")) {
-    StatusOr<std::vector<LabelMatcher>> ms = query::ParseSeriesSelector(m);
-    if (!ms.ok()) return ms.status();
-    out.push_back(*std::move(ms));
-  }
-  return out;
 }
 
 void AppendStringArray(std::string* out, const std::vector<std::string>& values, int64_t limit) {
@@ -254,14 +226,14 @@ void Api::SeriesOfOneSelector(Call& c, Querier& q, const std::vector<LabelMatche
 }
 
 void Api::Series(Call& c) {
-  StatusOr<Range> range = StartEnd(c.params);
+  StatusOr<internal::TimeRange> range = internal::StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
   StatusOr<int64_t> limit = LimitParam(c.params);
   if (!limit.ok()) return RespondStatus(c.res, limit.status());
   if (!c.params.Has("match[]")) {
     return RespondError(c.res, "bad_data", "no match[] parameter provided");
   }
-  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = internal::MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
   StatusOr<internal::QueryBudget> budget = Budget(c, "series");
   if (!budget.ok()) return RespondStatus(c.res, budget.status());
@@ -330,11 +302,11 @@ StatusOr<std::vector<std::string>> LabelsOfSeries(
 }  // namespace
 
 void Api::Labels(Call& c) {
-  StatusOr<Range> range = StartEnd(c.params);
+  StatusOr<internal::TimeRange> range = internal::StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
   StatusOr<int64_t> limit = LimitParam(c.params);
   if (!limit.ok()) return RespondStatus(c.res, limit.status());
-  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = internal::MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
   StatusOr<internal::QueryBudget> budget = Budget(c, "labels");
   if (!budget.ok()) return RespondStatus(c.res, budget.status());
@@ -353,11 +325,11 @@ void Api::LabelValues(Call& c) {
   if (!internal::IsValidLabelName(name)) {
     return RespondError(c.res, "bad_data", StrCat("invalid label name: \"", name, "\""));
   }
-  StatusOr<Range> range = StartEnd(c.params);
+  StatusOr<internal::TimeRange> range = internal::StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
   StatusOr<int64_t> limit = LimitParam(c.params);
   if (!limit.ok()) return RespondStatus(c.res, limit.status());
-  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
+  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = internal::MatchParams(c.params);
   if (!matches.ok()) return RespondStatus(c.res, matches.status());
   StatusOr<internal::QueryBudget> budget = Budget(c, "label values");
   if (!budget.ok()) return RespondStatus(c.res, budget.status());
@@ -441,7 +413,7 @@ void Api::TsdbStatus(Call& c) {
 // Prometheus 2.42's queryExemplars checks: start, end, a query that
 // parses. Strata keeps no exemplars, so the answer is always empty.
 void Api::QueryExemplars(Call& c) {
-  StatusOr<Range> range = StartEnd(c.params);
+  StatusOr<internal::TimeRange> range = internal::StartEnd(c.params);
   if (!range.ok()) return RespondStatus(c.res, range.status());
   StatusOr<internal::QueryBudget> budget = Budget(c, "query_exemplars");
   if (!budget.ok()) return RespondStatus(c.res, budget.status());
@@ -449,53 +421,6 @@ void Api::QueryExemplars(Call& c) {
   if (!expr.ok()) return RespondStatus(c.res, expr.status());
   if (Status st = budget->CheckDeadline(); !st.ok()) return RespondStatus(c.res, st);
   RespondSuccess(c.res, "[]");
-}
-
-void Api::DeleteSeries(Call& c) {
-  if (!c.params.Has("match[]")) {
-    return RespondError(c.res, "bad_data", "no match[] parameter provided");
-  }
-  StatusOr<Range> range = StartEnd(c.params);
-  if (!range.ok()) return RespondStatus(c.res, range.status());
-  StatusOr<std::vector<std::vector<LabelMatcher>>> matches = MatchParams(c.params);
-  if (!matches.ok()) return RespondStatus(c.res, matches.status());
-  for (const auto& ms : *matches) {
-    Status st = c.db->Delete(range->start_ms, range->end_ms, ms);
-    if (!st.ok()) return RespondError(c.res, "internal", FromAbsl(st.message()));
-  }
-  c.res->status = 204;
-  c.res->body.clear();
-}
-
-void Api::Snapshot(Call& c) {
-  bool skip_head = false;
-  const std::string_view v = c.params.Get("skip_head");
-  if (!v.empty() && !absl::SimpleAtob(ToAbsl(v), &skip_head)) {
-    return RespondError(
-        c.res, "bad_data",
-        StrCat("unable to parse boolean 'skip_head' argument: invalid syntax \"", v, "\""));
-  }
-  const std::time_t now = static_cast<std::time_t>(NowMs() / 1000);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-  std::random_device rd;
-  const uint64_t rnd = (static_cast<uint64_t>(rd()) << 32) | rd();
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(rnd));
-  const std::string name = StrCat(stamp, "-", hex);
-  const std::string parent = StrCat(options_.storage_path, "/snapshots");
-  ::mkdir(parent.c_str(), 0777);  // an error shows in Snapshot below
-  const std::string dir = StrCat(parent, "/", name);
-  Status st = c.db->Snapshot(dir, !skip_head);
-  if (!st.ok()) {
-    return RespondError(c.res, "internal", StrCat("create snapshot: ", FromAbsl(st.message())));
-  }
-  std::string data = "{\"name\":";
-  AppendJsonString(&data, name);
-  data.push_back('}');
-  RespondSuccess(c.res, data);
 }
 
 }  // namespace strata::server

@@ -52,6 +52,26 @@ void RespondStatus(HttpResponse* res, const Status& status) {
   server::RespondStatus(EndpointFamily::kQueryApi, status, res);
 }
 
+StatusOr<TimeRange> StartEnd(const HttpParams& params) {
+  TimeRange r;
+  STRATA_ASSIGN_OR_RETURN(r.start_ms, TimeParam(params, "start", kApiMinTimeMs));
+  STRATA_ASSIGN_OR_RETURN(r.end_ms, TimeParam(params, "end", kApiMaxTimeMs));
+  if (r.end_ms < r.start_ms) {
+    return absl::InvalidArgumentError("end timestamp must not be before start time");
+  }
+  return r;
+}
+
+StatusOr<std::vector<std::vector<LabelMatcher>>> MatchParams(const HttpParams& params) {
+  std::vector<std::vector<LabelMatcher>> out;
+  for (std::string_view m : params.GetAll("match[]")) {
+    StatusOr<std::vector<LabelMatcher>> ms = query::ParseSeriesSelector(m);
+    if (!ms.ok()) return ms.status();
+    out.push_back(*std::move(ms));
+  }
+  return out;
+}
+
 StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name, int64_t default_ms) {
   const std::string_view v = params.Get(name);
   if (v.empty()) return default_ms;

@@ -33,6 +33,20 @@ void RespondStatus(HttpResponse* res, const Status& status);
 [[nodiscard]] StatusOr<int64_t> TimeParam(const HttpParams& params, std::string_view name,
                                           int64_t default_ms);
 
+struct TimeRange {
+  int64_t start_ms;
+  int64_t end_ms;
+};
+
+// The `start` and `end` parameters (defaults: the API's minimum and
+// maximum time). Errors: InvalidArgument for a bad time or end < start.
+[[nodiscard]] StatusOr<TimeRange> StartEnd(const HttpParams& params);
+
+// Every `match[]` parameter as a series selector. Errors: InvalidArgument
+// naming the selector's parse error.
+[[nodiscard]] StatusOr<std::vector<std::vector<LabelMatcher>>> MatchParams(
+    const HttpParams& params);
+
 // Appends {"name":"value",...} for a label set.
 void AppendLabelsJson(std::string* dst, const Labels& labels);
 void AppendLabelsJson(std::string* dst, const index::Labels& labels);
