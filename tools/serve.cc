@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <map>
 #include <memory>
 
 #include "absl/strings/numbers.h"
