@@ -8,7 +8,7 @@
 //
 // Every module logs through it (base/ is below all of them), so with
 // `strata serve --log.format=json` every line the process writes to stderr
-// is JSON: the server's, the engine's and the HTTP layer's.
+// is JSON, whichever module wrote it.
 //
 //   log::Info("Listening", {{"address", addr}});
 //   log::Error("compaction failed", {{"err", status}});
