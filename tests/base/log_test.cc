@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "base/check.h"
 #include "base/json.h"
 #include "base/mutex.h"
 #include "gtest/gtest.h"
@@ -113,6 +114,17 @@ TEST(LogTest, CallerIsTheCallSiteAndTimeIsRfc3339Millis) {
   EXPECT_EQ(value[10], 'T') << value;
   EXPECT_EQ(value[19], '.') << value;
   EXPECT_EQ(value[23], 'Z') << value;
+}
+
+// A failed STRATA_CHECK is a log line too, so a JSON log stays JSON to the
+// end.
+TEST(LogDeathTest, FailedCheckIsAnErrorLineInTheLogFormat) {
+  EXPECT_DEATH(
+      {
+        Default().set_format(Format::kJson);
+        STRATA_CHECK(1 + 1 == 3) << "arithmetic";
+      },
+      R"(^\{"level":"error","ts":"[^"]+","caller":"log_test.cc:[0-9]+","msg":"check failed: 1 \+ 1 == 3 arithmetic"\})");
 }
 
 }  // namespace
