@@ -1,18 +1,19 @@
 #include "base/check.h"
 
-#include <cstdio>
 #include <cstdlib>
+
+#include "base/log.h"
 
 namespace strata::base::internal {
 
-CheckFailure::CheckFailure(const char* file, int line, const char* condition) {
-  stream_ << file << ":" << line << ": check failed: " << condition << " ";
+CheckFailure::CheckFailure(const char* file, int line, const char* condition)
+    : file_(file), line_(line) {
+  stream_ << "check failed: " << condition << " ";
 }
 
 CheckFailure::~CheckFailure() {
-  std::string message = stream_.str();
-  std::fprintf(stderr, "%s\n", message.c_str());
-  std::fflush(stderr);
+  const std::string message = stream_.str();
+  log::Default().LogAt(log::Level::kError, file_, line_, message, {});
   std::abort();
 }
 

@@ -4,7 +4,8 @@
 //   STRATA_CHECK(cond) << "context";    always on; guards data integrity
 //   STRATA_DCHECK(cond) << "context";   debug builds only; for hot paths
 //
-// On failure the message, file and line go to stderr and the process aborts.
+// On failure the message, file and line are logged at level error
+// (base/log.h, so in the log's format) and the process aborts.
 #ifndef STRATA_BASE_CHECK_H_
 #define STRATA_BASE_CHECK_H_
 
@@ -23,6 +24,8 @@ class CheckFailure {
   std::ostream& stream() { return stream_; }
 
  private:
+  const char* file_;
+  int line_;
   std::ostringstream stream_;
 };
 

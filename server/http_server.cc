@@ -10,11 +10,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <cstdio>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "base/log.h"
 #include "base/mutex.h"
 #include "base/strings.h"
 #include "server/work_pool.h"
@@ -603,9 +603,9 @@ Status HttpServer::Impl::Start() {
           ioc_->run();
           return;
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "level=error msg=\"http io thread: %s\"\n", e.what());
+          log::Error("http io thread failed", {{"err", e.what()}});
         } catch (...) {
-          std::fprintf(stderr, "level=error msg=\"http io thread: unknown exception\"\n");
+          log::Error("http io thread failed", {{"err", "unknown exception"}});
         }
       }
     });
@@ -754,7 +754,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
   try {
     impl_->Shutdown(grace);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "level=error msg=\"http shutdown: %s\"\n", e.what());
+    log::Error("http shutdown failed", {{"err", e.what()}});
   }
 }
 

@@ -31,7 +31,6 @@
 #include "engine/compactor.h"
 #include "engine/filenames.h"
 #include "engine/ulid.h"
-#include "query/literals.h"
 #include "strata/env.h"
 #include "tools/commands.h"
 #include "tools/flag_parser.h"
@@ -312,8 +311,8 @@ void PrintJson(const Compaction& c, bool dry_run, const std::vector<std::string>
 }  // namespace
 
 int RunCompact(const std::vector<std::string>& args) {
-  std::string retention = "0";
-  std::string block_duration = "2h";
+  absl::Duration retention = absl::ZeroDuration();
+  absl::Duration block_duration = absl::Hours(2);
   bool dry_run = false;
   bool json = false;
   FlagParser flags(
@@ -324,22 +323,19 @@ int RunCompact(const std::vector<std::string>& args) {
       "--retention.time. Blocks only: the head (wal/, chunks_head/) is left as it is. Takes the\n"
       "directory's lock: stop the server first. Exit 0 done, 1 done but a damaged block was\n"
       "left alone, 2 usage or I/O error (or the directory is locked).");
-  flags.String("retention.time", &retention,
-               "delete blocks older than this before the newest sample (0: keep all); also "
-               "caps block size at 10% of it, as in the server");
-  flags.String("block-duration", &block_duration,
-               "the smallest block range (--storage.tsdb.min-block-duration)");
+  flags.Duration("retention.time", &retention,
+                 "delete blocks older than this before the newest sample (0: keep all); also "
+                 "caps block size at 10% of it, as in the server");
+  flags.Duration("block-duration", &block_duration,
+                 "the smallest block range (--storage.tsdb.min-block-duration)");
   flags.Bool("dry-run", &dry_run, "print the plan; change nothing (takes no lock)");
   flags.Bool("json", &json, "print a JSON summary instead of text");
   std::vector<std::string> pos;
   if (auto exit = flags.ParseCommand(args, 1, "one data directory", &pos)) return *exit;
   auto fail = [&](std::string_view msg) { return flags.UsageError(msg); };
-  StatusOr<int64_t> retention_ms = query::ParseDuration(retention);
-  if (!retention_ms.ok()) return fail(StrCat("bad --retention.time ", retention));
-  StatusOr<int64_t> block_ms = query::ParseDuration(block_duration);
-  if (!block_ms.ok() || *block_ms <= 0) {
-    return fail(StrCat("bad --block-duration ", block_duration));
-  }
+  const int64_t retention_ms = absl::ToInt64Milliseconds(retention);
+  const int64_t block_ms = absl::ToInt64Milliseconds(block_duration);
+  if (block_ms <= 0) return fail("--block-duration must be positive");
   const std::string& dir = pos[0];
   Env& env = *Env::Default();
   if (!env.IsDirectory(dir)) return fail(StrCat(dir, ": not a directory"));
@@ -361,9 +357,9 @@ int RunCompact(const std::vector<std::string>& args) {
   // Plan with the ranges a server would use: with no retention flag it
   // assumes Prometheus' default 15d retention (max block 1.5d).
   const std::vector<int64_t> ranges = engine::BlockRangesFor(
-      *block_ms, *retention_ms > 0 ? *retention_ms : engine::kDefaultRetentionMs);
+      block_ms, retention_ms > 0 ? retention_ms : engine::kDefaultRetentionMs);
   Status s = c.Load(&warnings);
-  if (s.ok()) s = c.Retention(*retention_ms);
+  if (s.ok()) s = c.Retention(retention_ms);
   if (s.ok()) s = c.Merge(ranges);
   if (s.ok()) s = c.ApplyTombstones();
   c.ProgressDone();

@@ -23,7 +23,7 @@ std::string Normalize(const std::string& path) {
 }  // namespace
 
 GuardedEnv::GuardedEnv(Env& base, std::string writable_root)
-    : base_(base), root_(writable_root.empty() ? "" : Normalize(writable_root)) {}
+    : EnvWrapper(base), root_(writable_root.empty() ? "" : Normalize(writable_root)) {}
 
 Status GuardedEnv::CheckWritable(const std::string& path, const char* op) const {
   const std::string p = Normalize(path);
@@ -36,57 +36,57 @@ Status GuardedEnv::CheckWritable(const std::string& path, const char* op) const 
 
 StatusOr<std::unique_ptr<WritableFile>> GuardedEnv::NewWritableFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "create"));
-  return base_.NewWritableFile(path);
+  return target().NewWritableFile(path);
 }
 
 StatusOr<std::unique_ptr<WritableFile>> GuardedEnv::NewAppendableFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "append to"));
-  return base_.NewAppendableFile(path);
+  return target().NewAppendableFile(path);
 }
 
 Status GuardedEnv::CreateDirs(const std::string& dir) {
-  if (base_.IsDirectory(dir)) return absl::OkStatus();
+  if (target().IsDirectory(dir)) return absl::OkStatus();
   STRATA_RETURN_IF_ERROR(CheckWritable(dir, "create directory"));
-  return base_.CreateDirs(dir);
+  return target().CreateDirs(dir);
 }
 
 Status GuardedEnv::RemoveFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "remove"));
-  return base_.RemoveFile(path);
+  return target().RemoveFile(path);
 }
 
 Status GuardedEnv::RemoveAll(const std::string& path) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "remove"));
-  return base_.RemoveAll(path);
+  return target().RemoveAll(path);
 }
 
 Status GuardedEnv::Rename(const std::string& from, const std::string& to) {
   STRATA_RETURN_IF_ERROR(CheckWritable(from, "rename"));
   STRATA_RETURN_IF_ERROR(CheckWritable(to, "rename to"));
-  return base_.Rename(from, to);
+  return target().Rename(from, to);
 }
 
 Status GuardedEnv::Truncate(const std::string& path, uint64_t size) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "truncate"));
-  return base_.Truncate(path, size);
+  return target().Truncate(path, size);
 }
 
 Status GuardedEnv::SyncDir(const std::string& dir) {
   // Syncing changes nothing in the directory; only do it where we write.
   if (!CheckWritable(dir, "sync").ok()) return absl::OkStatus();
-  return base_.SyncDir(dir);
+  return target().SyncDir(dir);
 }
 
 Status GuardedEnv::Link(const std::string& from, const std::string& to) {
   STRATA_RETURN_IF_ERROR(CheckWritable(to, "link"));
-  Status s = base_.Link(from, to);
+  Status s = target().Link(from, to);
   (s.ok() ? linked_ : copied_).fetch_add(1);
   return s;
 }
 
 StatusOr<std::unique_ptr<FileLock>> GuardedEnv::LockFile(const std::string& path) {
   STRATA_RETURN_IF_ERROR(CheckWritable(path, "lock"));
-  return base_.LockFile(path);
+  return target().LockFile(path);
 }
 
 }  // namespace strata::tools

@@ -1,5 +1,6 @@
 // An Env for the offline tools that read a data directory they must not
 // change (`strata dump`, `strata export`): it forwards reads to a base Env
+// (an EnvWrapper)
 // and refuses every write outside one output directory with
 // FailedPrecondition, so a tool cannot alter its source even if the engine
 // tried to. It counts hard links into the output that worked and that
@@ -19,7 +20,7 @@
 
 namespace strata::tools {
 
-class GuardedEnv final : public Env {
+class GuardedEnv final : public EnvWrapper {
  public:
   // `base` must outlive this Env. `writable_root` is the one directory
   // (with everything below it) that may be written; empty: none.
@@ -27,21 +28,6 @@ class GuardedEnv final : public Env {
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
-  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
-    return base_.NewRandomAccessFile(path);
-  }
-  StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
-    return base_.MapFile(path);
-  }
-  bool FileExists(const std::string& path) override { return base_.FileExists(path); }
-  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
-    return base_.GetFileSize(path);
-  }
-  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_.GetChildren(dir);
-  }
-  bool IsDirectory(const std::string& path) override { return base_.IsDirectory(path); }
   Status CreateDirs(const std::string& dir) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveAll(const std::string& path) override;
@@ -50,7 +36,6 @@ class GuardedEnv final : public Env {
   Status SyncDir(const std::string& dir) override;
   Status Link(const std::string& from, const std::string& to) override;
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
-  int64_t NowMillis() override { return base_.NowMillis(); }
 
   uint64_t files_linked() const { return linked_.load(); }
   // Links that failed; CloneBlock copies those files.
@@ -60,7 +45,6 @@ class GuardedEnv final : public Env {
   // OK if `path` is below the writable root, FailedPrecondition otherwise.
   Status CheckWritable(const std::string& path, const char* op) const;
 
-  Env& base_;
   const std::string root_;  // absolute and normalized; empty: nothing writable
   std::atomic<uint64_t> linked_{0};
   std::atomic<uint64_t> copied_{0};

@@ -46,7 +46,6 @@
 #include "engine/merge.h"
 #include "engine/ulid.h"
 #include "index/labels.h"
-#include "query/literals.h"
 #include "strata/env.h"
 #include "tools/commands.h"
 #include "tools/flag_parser.h"
@@ -378,8 +377,8 @@ Status ImportText(Env& env, const ImportOptions& o, const std::string& out_dir,
 }
 
 int RunImportOpenMetrics(const std::vector<std::string>& args) {
-  std::string block_duration = "2h";
-  std::string format = "auto";
+  absl::Duration block_duration = absl::Hours(2);
+  std::optional<TextFormat> format;  // nullopt: auto
   std::vector<std::string> labels;
   int64_t max_samples = 5'000'000;
   bool json = false;
@@ -392,11 +391,14 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
       "appear atomically, the server serves them from its next start, and overlapping ones\n"
       "are merged by its compaction. A parse error names\n"
       "file:line:column and leaves no block behind.");
-  flags.String("block-duration", &block_duration,
-               "time range of each block, aligned to multiples of it (e.g. 2h, 1d)");
-  flags.String("format", &format,
-               "input format: openmetrics, prometheus, or auto (openmetrics if the input ends "
-               "with # EOF)");
+  flags.Duration("block-duration", &block_duration,
+                 "time range of each block, aligned to multiples of it (e.g. 2h, 1d)");
+  flags.Enum("format", &format,
+             {{"auto", std::nullopt},
+              {"openmetrics", TextFormat::kOpenMetrics},
+              {"prometheus", TextFormat::kPrometheus}},
+             "input format: openmetrics, prometheus, or auto (openmetrics if the input ends "
+             "with # EOF)");
   flags.StringList("label", &labels, "name=value label added to every series (repeatable)");
   flags.Int("max-samples-in-memory", &max_samples,
             "samples buffered per pass over the input; more ranges take more passes");
@@ -405,9 +407,8 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
   if (auto exit = flags.ParseCommand(args, 2, "FILE (or -) and OUT_DIR", &pos)) return *exit;
   auto usage_error = [&](std::string_view msg) { return flags.UsageError(msg); };
   ImportOptions o;
-  StatusOr<int64_t> dur = query::ParseDuration(block_duration);
-  if (!dur.ok() || *dur <= 0) return usage_error(StrCat("bad --block-duration ", block_duration));
-  o.block_duration_ms = *dur;
+  o.block_duration_ms = absl::ToInt64Milliseconds(block_duration);
+  if (o.block_duration_ms <= 0) return usage_error("--block-duration must be positive");
   if (max_samples <= 0) return usage_error("--max-samples-in-memory must be positive");
   o.max_samples_in_memory = static_cast<uint64_t>(max_samples);
   for (const std::string& l : labels) {
@@ -447,15 +448,10 @@ int RunImportOpenMetrics(const std::vector<std::string>& args) {
     o.input_name = input;
     o.path = input;
   }
-  if (format == "openmetrics") {
-    o.format = TextFormat::kOpenMetrics;
-  } else if (format == "prometheus") {
-    o.format = TextFormat::kPrometheus;
-  } else if (format == "auto") {
-    o.format = EndsWithEof(o.path) ? TextFormat::kOpenMetrics : TextFormat::kPrometheus;
+  if (format.has_value()) {
+    o.format = *format;
   } else {
-    if (!spool.empty()) std::remove(spool.c_str());
-    return usage_error(StrCat("bad --format ", format));
+    o.format = EndsWithEof(o.path) ? TextFormat::kOpenMetrics : TextFormat::kPrometheus;
   }
 
   std::vector<BlockMeta> written;
@@ -530,25 +526,25 @@ Status ImportPrometheus(Env& env, const std::string& src, const std::string& out
 
 int RunImportPrometheus(const std::vector<std::string>& args) {
   bool json = false;
-  std::string block_duration = "2h";
+  absl::Duration block_duration = absl::Hours(2);
   FlagParser flags(
       "strata import prometheus SRC_DIR OUT_DIR [flags]",
       "Import a Prometheus (or Strata) data directory into OUT_DIR: its blocks are\n"
       "hard-linked (copied across file systems) and the samples of its head (WAL and\n"
       "chunks_head/, read without changing them) are written as blocks, one per block range.\n"
       "SRC_DIR is not changed and may belong to a running server.");
-  flags.String("block-duration", &block_duration, "time range of the blocks cut from the head");
+  flags.Duration("block-duration", &block_duration, "time range of the blocks cut from the head");
   flags.Bool("json", &json, "print a JSON summary instead of text");
   std::vector<std::string> pos;
   if (auto exit = flags.ParseCommand(args, 2, "SRC_DIR and OUT_DIR", &pos)) return *exit;
   auto usage_error = [&](std::string_view msg) { return flags.UsageError(msg); };
-  StatusOr<int64_t> dur = query::ParseDuration(block_duration);
-  if (!dur.ok() || *dur <= 0) return usage_error(StrCat("bad --block-duration ", block_duration));
+  const int64_t block_ms = absl::ToInt64Milliseconds(block_duration);
+  if (block_ms <= 0) return usage_error("--block-duration must be positive");
   Env& env = *Env::Default();
   std::vector<BlockMeta> written;
   std::vector<std::string> warnings;
   const std::string& out_dir = pos[1];
-  Status s = ImportPrometheus(env, pos[0], out_dir, *dur, &written, &warnings);
+  Status s = ImportPrometheus(env, pos[0], out_dir, block_ms, &written, &warnings);
   if (!s.ok()) {
     RemoveBlocks(env, out_dir, written);
     std::fprintf(stderr, "strata import prometheus: %s\n", std::string(s.message()).c_str());

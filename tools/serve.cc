@@ -3,113 +3,133 @@
 #include <signal.h>
 #include <time.h>
 
-#include <chrono>
-#include <cstdio>
-#include <map>
+#include <algorithm>
 #include <memory>
+#include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "base/json.h"
-#include "base/status_macros.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "compression/crc32c.h"
 #include "compression/xor_chunk.h"
-#include "query/literals.h"
+#include "query/engine.h"
 #include "server/api.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "strata/db.h"
+#include "strata/env.h"
 #include "tools/commands.h"
 #include "tools/flag_parser.h"
 
 namespace strata::tools {
 namespace {
 
-enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
-
-// A tiny structured logger for the server's few lines: logfmt or JSON on
-// stderr, like Prometheus' go-kit log.
-class Logger {
- public:
-  Level level = Level::kInfo;
-  bool json = false;
-
-  void Log(Level lvl, std::string_view msg,
-           std::initializer_list<std::pair<std::string_view, std::string>> kv = {}) const {
-    if (lvl < level) return;
-    static constexpr std::string_view kNames[] = {"debug", "info", "warn", "error"};
-    const std::string ts = Now();
-    std::string line;
-    if (json) {
-      line = "{\"ts\":";
-      AppendJsonString(&line, ts);
-      StrAppend(&line, ",\"level\":\"", kNames[static_cast<int>(lvl)], "\",\"msg\":");
-      AppendJsonString(&line, msg);
-      for (const auto& [k, v] : kv) {
-        line.push_back(',');
-        AppendJsonString(&line, k);
-        line.push_back(':');
-        AppendJsonString(&line, v);
-      }
-      line.append("}\n");
-    } else {
-      line = StrCat("ts=", ts, " level=", kNames[static_cast<int>(lvl)], " msg=", Quote(msg));
-      for (const auto& [k, v] : kv) StrAppend(&line, " ", k, "=", Quote(v));
-      line.push_back('\n');
-    }
-    std::fputs(line.c_str(), stderr);
-  }
-
- private:
-  static std::string Quote(std::string_view v) {
-    if (!v.empty() && v.find_first_of(" \"=\\\n") == std::string_view::npos) return std::string(v);
-    std::string out = "\"";
-    for (char c : v) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (c == '\n') {
-        out.append("\\n");
-        continue;
-      }
-      out.push_back(c);
-    }
-    out.push_back('"');
-    return out;
-  }
-  static std::string Now() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    std::tm tm{};
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    char ms[24];
-    std::snprintf(ms, sizeof(ms), ".%03ldZ", ts.tv_nsec / 1000000);
-    return StrCat(buf, ms);
-  }
+// The flags of `strata serve`, with their defaults (docs/operations.md).
+struct ServeFlags {
+  std::string listen = "127.0.0.1:9201";
+  std::string storage_path = "./data";
+  absl::Duration retention_time = absl::Hours(15 * 24);
+  uint64_t retention_size = 0;
+  WalSyncPolicy wal_fsync = WalSyncPolicy::kInterval;
+  absl::Duration lookback_delta = absl::Minutes(5);
+  absl::Duration query_timeout = absl::Minutes(2);
+  query::Compat query_compat = query::Compat::kPrometheus3;
+  int64_t max_samples = 50'000'000;
+  uint64_t max_inflight_body_bytes = 256 << 20;
+  uint64_t max_body_bytes = 32 << 20;
+  bool enable_admin_api = false;
+  int64_t io_threads = 2;
+  absl::Duration self_scrape_interval = absl::Seconds(15);
+  log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kLogfmt;
+  absl::Duration ooo_window = absl::ZeroDuration();
+  int64_t max_connections = 512;
+  int64_t query_max_concurrency = 20;
+  absl::Duration query_max_queue_wait = absl::Seconds(30);
+  int64_t ingest_concurrency = 0;  // 0: the number of cores, at least 2
+  absl::Duration ingest_max_queue_wait = absl::Seconds(10);
+  int64_t query_max_series = 1'000'000;
+  int64_t remote_read_sample_limit = 50'000'000;
+  int64_t remote_read_concurrent_limit = 10;
+  uint64_t remote_read_max_bytes_in_frame = 1 << 20;
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-StatusOr<int64_t> DurationFlag(std::string_view name, std::string_view value) {
-  if (value == "0") return 0;
-  StatusOr<int64_t> d = query::ParseDuration(value);
-  if (!d.ok()) {
-    return absl::InvalidArgumentError(
-        StrCat("--", name, ": \"", value, "\" is not a duration (e.g. 15s, 5m, 15d)"));
-  }
-  return *d;
+void DeclareFlags(ServeFlags& f, FlagParser& flags) {
+  flags.String("listen", &f.listen, "address to listen on for HTTP (host:port)");
+  flags.String("storage.path", &f.storage_path, "data directory (created if missing)");
+  flags.Duration("retention.time", &f.retention_time,
+                 "delete blocks older than this (e.g. 15d, 1y); 0 keeps data forever");
+  flags.ByteSize("retention.size", &f.retention_size,
+                 "delete the oldest blocks while the data takes more (e.g. 512MB, 100GB); 0 = no "
+                 "limit");
+  flags.Enum("wal.fsync", &f.wal_fsync,
+             {{"always", WalSyncPolicy::kAlways},
+              {"interval", WalSyncPolicy::kInterval},
+              {"never", WalSyncPolicy::kNever}},
+             "when WAL writes reach the disk: always (before acknowledging), interval (every "
+             "second), never (on segment roll-over and shutdown)");
+  flags.Duration("query.lookback-delta", &f.lookback_delta,
+                 "how far back an instant selector looks for a sample");
+  flags.Duration("query.timeout", &f.query_timeout, "maximum time a query may take");
+  flags.Enum("query.compat", &f.query_compat,
+             {{"3", query::Compat::kPrometheus3}, {"2", query::Compat::kPrometheus2}},
+             "PromQL dialect: 3 (Prometheus 3: left-open range and lookback windows, regex . "
+             "matches newlines) or 2 (Prometheus 2.x: windows closed at both ends)");
+  flags.Int("query.max-samples", &f.max_samples, "maximum samples a query may load into memory");
+  flags.Int("query.max-concurrency", &f.query_max_concurrency,
+            "queries, look-ups (series, labels, status/tsdb) and remote reads that run at once; "
+            "the rest wait in a queue");
+  flags.Duration("query.max-queue-wait", &f.query_max_queue_wait,
+                 "how long a query may wait for a free slot; then it gets 503 with Retry-After");
+  flags.Int("query.max-series", &f.query_max_series,
+            "maximum series one /api/v1/series, status/tsdb or remote read request may load; "
+            "0 = no limit");
+  flags.Int("web.ingest-concurrency", &f.ingest_concurrency,
+            "remote-write requests handled at once; 0 = the number of cores (at least 2)");
+  flags.Duration("web.ingest-max-queue-wait", &f.ingest_max_queue_wait,
+                 "how long a remote write may wait for a free slot; then it gets 503 with "
+                 "Retry-After, which Prometheus retries");
+  flags.Int("web.max-connections", &f.max_connections,
+            "maximum simultaneous HTTP connections; more wait to be accepted");
+  flags.Int("storage.remote.read-sample-limit", &f.remote_read_sample_limit,
+            "maximum samples a SAMPLES remote-read answer may hold; 0 = no limit");
+  flags.Int("storage.remote.read-concurrent-limit", &f.remote_read_concurrent_limit,
+            "remote reads that run at once; 0 = no limit");
+  flags.ByteSize("storage.remote.read-max-bytes-in-frame", &f.remote_read_max_bytes_in_frame,
+                 "maximum bytes of a STREAMED_XOR_CHUNKS frame (the last chunk of a series "
+                 "may pass it)");
+  flags.ByteSize("web.max-inflight-body-bytes", &f.max_inflight_body_bytes,
+                 "request bodies being read and handled at once may take this many bytes; past "
+                 "it a request gets 503 with Retry-After (remote write retries) unless it is "
+                 "alone");
+  flags.ByteSize("web.max-body-bytes", &f.max_body_bytes,
+                 "maximum request body size, compressed and decompressed; larger requests get "
+                 "413");
+  flags.Bool("web.enable-admin-api", &f.enable_admin_api,
+             "enable /api/v1/admin/tsdb/delete_series and /snapshot");
+  flags.Int("web.io-threads", &f.io_threads, "threads serving HTTP connections");
+  flags.Duration("self-scrape.interval", &f.self_scrape_interval,
+                 "how often Strata stores its own /metrics into itself (job=\"strata\"); 0 "
+                 "turns it off");
+  flags.Enum("log.level", &f.log_level,
+             {{"debug", log::Level::kDebug},
+              {"info", log::Level::kInfo},
+              {"warn", log::Level::kWarn},
+              {"error", log::Level::kError}},
+             "only log messages of this level or above: debug, info, warn, error");
+  flags.Enum("log.format", &f.log_format,
+             {{"logfmt", log::Format::kLogfmt}, {"json", log::Format::kJson}},
+             "log line format: logfmt or json");
+  flags.Duration("storage.ooo-window", &f.ooo_window,
+                 "accept samples this much older than their series' newest sample (out of "
+                 "order); 0s refuses them, as Prometheus does by default");
 }
 
 Status SplitListen(const std::string& listen, std::string* host, int* port) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError(
-        StrCat("--listen: \"", listen, "\" is not host:port (e.g. 127.0.0.1:9201)"));
+        StrCat("--listen: invalid address \"", listen, "\": want host:port (e.g. 127.0.0.1:9201)"));
   }
   *host = listen.substr(0, colon);
   if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
@@ -118,7 +138,8 @@ Status SplitListen(const std::string& listen, std::string* host, int* port) {
   if (host->empty()) *host = "0.0.0.0";
   if (*host == "localhost") *host = "127.0.0.1";
   if (!absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 || *port > 65535) {
-    return absl::InvalidArgumentError(StrCat("--listen: bad port in \"", listen, "\""));
+    return absl::InvalidArgumentError(
+        StrCat("--listen: invalid address \"", listen, "\": want a port from 0 to 65535"));
   }
   return absl::OkStatus();
 }
@@ -133,168 +154,11 @@ Status EncodeXor(std::span<const int64_t> ts, std::span<const double> vs, std::s
   return absl::OkStatus();
 }
 
-}  // namespace
-
-StatusOr<uint64_t> ParseByteSize(std::string_view s) {
-  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {{"EB", 1ull << 60},
-                                                                     {"PB", 1ull << 50},
-                                                                     {"TB", 1ull << 40},
-                                                                     {"GB", 1ull << 30},
-                                                                     {"MB", 1ull << 20},
-                                                                     {"KB", 1ull << 10},
-                                                                     {"B", 1}};
-  uint64_t mult = 1;
-  std::string_view num = s;
-  for (const auto& [unit, m] : kUnits) {
-    if (s.size() > unit.size() && s.ends_with(unit)) {
-      num = s.substr(0, s.size() - unit.size());
-      mult = m;
-      break;
-    }
-  }
-  uint64_t n = 0;
-  if (!absl::SimpleAtoi(ToAbsl(num), &n) || (n != 0 && n > UINT64_MAX / mult)) {
-    return absl::InvalidArgumentError(
-        StrCat("\"", s, "\" is not a byte size (e.g. 0, 512MB, 100GB)"));
-  }
-  return n * mult;
-}
-
-int RunServe(const std::vector<std::string>& args) {
-  std::string listen = "127.0.0.1:9201";
-  std::string storage_path = "./data";
-  std::string retention_time = "15d";
-  std::string retention_size = "0";
-  std::string wal_fsync = "interval";
-  std::string lookback = "5m";
-  std::string query_timeout = "2m";
-  std::string query_compat = "3";
-  int64_t max_samples = 50'000'000;
-  int64_t max_body_bytes = 32 << 20;
-  int64_t max_inflight_bytes = 256 << 20;
-  bool enable_admin = false;
-  std::string self_scrape = "15s";
-  std::string log_level = "info";
-  std::string log_format = "logfmt";
-  std::string ooo_window = "0s";
-  int64_t io_threads = 2;
-  FlagParser flags("strata serve [flags]",
-                   "Runs the Strata server: Prometheus remote write and remote read, the\n"
-                   "Prometheus query API (Grafana, promtool), /metrics and health probes,\n"
-                   "over the data directory --storage.path. See docs/operations.md.");
-  flags.String("listen", &listen, "address to listen on for HTTP (host:port)");
-  flags.String("storage.path", &storage_path, "data directory (created if missing)");
-  flags.String("retention.time", &retention_time,
-               "delete blocks older than this (e.g. 15d, 1y); 0 keeps data forever");
-  flags.String("retention.size", &retention_size,
-               "delete the oldest blocks while the data takes more (e.g. 512MB, 100GB); 0 = no "
-               "limit");
-  flags.String("wal.fsync", &wal_fsync,
-               "when WAL writes reach the disk: always (before acknowledging), interval (every "
-               "second), never (on segment roll-over and shutdown)");
-  flags.String("query.lookback-delta", &lookback,
-               "how far back an instant selector looks for a sample");
-  flags.String("query.timeout", &query_timeout, "maximum time a query may take");
-  flags.String("query.compat", &query_compat,
-               "PromQL dialect: 3 (Prometheus 3: left-open range and lookback windows, regex . "
-               "matches newlines) or 2 (Prometheus 2.x: windows closed at both ends)");
-  flags.Int("query.max-samples", &max_samples,
-            "maximum samples a query (or a remote read) may load into memory");
-  flags.Int("web.max-inflight-body-bytes", &max_inflight_bytes,
-            "request bodies being read and handled at once may take this many bytes; past it a "
-            "request gets 503 with Retry-After (remote write retries) unless it is alone");
-  flags.Int("web.max-body-bytes", &max_body_bytes,
-            "maximum request body size, compressed and decompressed; larger requests get 413");
-  flags.Bool("web.enable-admin-api", &enable_admin,
-             "enable /api/v1/admin/tsdb/delete_series and /snapshot");
-  flags.Int("web.io-threads", &io_threads, "threads serving HTTP connections");
-  flags.String("self-scrape.interval", &self_scrape,
-               "how often Strata stores its own /metrics into itself (job=\"strata\"); 0 turns "
-               "it off");
-  flags.String("log.level", &log_level,
-               "only log messages of this level or above: debug, "
-               "info, warn, error");
-  flags.String("log.format", &log_format, "log line format: logfmt or json");
-  flags.String("storage.ooo-window", &ooo_window,
-               "accept samples this much older than their series' newest sample (out of "
-               "order); 0s refuses them, as Prometheus does by default");
-  std::vector<std::string> positional;
-  if (auto exit = flags.ParseCommand(args, 0, "no arguments", &positional)) return *exit;
-
-  Logger log;
-  auto usage = [&flags](const Status& st) { return flags.UsageError(st); };
-  static const std::map<std::string, Level> kLevels = {{"debug", Level::kDebug},
-                                                       {"info", Level::kInfo},
-                                                       {"warn", Level::kWarn},
-                                                       {"error", Level::kError}};
-  if (!kLevels.contains(log_level)) {
-    return usage(absl::InvalidArgumentError(
-        StrCat("--log.level: \"", log_level, "\" is not one of debug, info, warn, error")));
-  }
-  log.level = kLevels.at(log_level);
-  if (log_format != "logfmt" && log_format != "json") {
-    return usage(absl::InvalidArgumentError(
-        StrCat("--log.format: \"", log_format, "\" is not logfmt or json")));
-  }
-  log.json = log_format == "json";
-
-  Options options;
-  query::EngineOptions engine_options;
-  int64_t scrape_ms = 0;
-  {
-    StatusOr<int64_t> d = DurationFlag("retention.time", retention_time);
-    if (!d.ok()) return usage(d.status());
-    options.retention_ms = *d;
-    StatusOr<uint64_t> size = ParseByteSize(retention_size);
-    if (!size.ok()) return usage(Annotate(size.status(), "--retention.size"));
-    options.retention_bytes = *size;
-    if (wal_fsync == "always") {
-      options.wal_sync = WalSyncPolicy::kAlways;
-    } else if (wal_fsync == "interval") {
-      options.wal_sync = WalSyncPolicy::kInterval;
-    } else if (wal_fsync == "never") {
-      options.wal_sync = WalSyncPolicy::kNever;
-    } else {
-      return usage(absl::InvalidArgumentError(
-          StrCat("--wal.fsync: \"", wal_fsync, "\" is not always, interval or never")));
-    }
-    d = DurationFlag("storage.ooo-window", ooo_window);
-    if (!d.ok()) return usage(d.status());
-    options.out_of_order_window_ms = *d;
-    d = DurationFlag("query.lookback-delta", lookback);
-    if (!d.ok()) return usage(d.status());
-    engine_options.lookback_delta_ms = *d;
-    d = DurationFlag("query.timeout", query_timeout);
-    if (!d.ok()) return usage(d.status());
-    engine_options.timeout_ms = *d;
-    engine_options.max_samples = max_samples;
-    if (query_compat == "3") {
-      engine_options.compat = query::Compat::kPrometheus3;
-    } else if (query_compat == "2") {
-      engine_options.compat = query::Compat::kPrometheus2;
-    } else {
-      return usage(absl::InvalidArgumentError(
-          StrCat("--query.compat: \"", query_compat, "\" is not 2 or 3")));
-    }
-    d = DurationFlag("self-scrape.interval", self_scrape);
-    if (!d.ok()) return usage(d.status());
-    scrape_ms = *d;
-  }
-  if (max_body_bytes <= 0) {
-    return usage(absl::InvalidArgumentError("--web.max-body-bytes must be positive"));
-  }
-  server::HttpServerOptions http_options;
-  {
-    Status st = SplitListen(listen, &http_options.address, &http_options.port);
-    if (!st.ok()) return usage(st);
-  }
-  http_options.max_body_bytes = static_cast<uint64_t>(max_body_bytes);
-  if (max_inflight_bytes <= 0) {
-    return usage(absl::InvalidArgumentError("--web.max-inflight-body-bytes must be positive"));
-  }
-  http_options.max_inflight_body_bytes = static_cast<uint64_t>(max_inflight_bytes);
-  http_options.threads = static_cast<int>(std::max<int64_t>(1, io_threads));
-
+// Runs the server until SIGTERM or SIGINT: HTTP first (healthy, not
+// ready), then the database, then ready. Returns the exit code.
+int Serve(const Options& options, const query::EngineOptions& engine_options,
+          server::ApiOptions api_options, const server::HttpServerOptions& http_options,
+          int64_t scrape_ms) {
   // SIGTERM and SIGINT are taken with sigtimedwait below; block them before
   // any thread starts so every thread inherits the mask.
   sigset_t signals;
@@ -306,96 +170,138 @@ int RunServe(const std::vector<std::string>& args) {
 
   server::ChunkCodec codec{EncodeXor,
                            [](std::string_view data) { return compression::crc32c::Value(data); }};
-  server::ApiOptions api_options;
-  api_options.storage_path = storage_path;
-  api_options.enable_admin_api = enable_admin;
-  api_options.max_body_bytes = static_cast<uint64_t>(max_body_bytes);
-  api_options.query_timeout_ms = engine_options.timeout_ms;
-  api_options.lookback_delta_ms = engine_options.lookback_delta_ms;
-  api_options.retention_ms = options.retention_ms;
-  api_options.retention_bytes = options.retention_bytes;
   api_options.chunk_codec = &codec;
-  api_options.flags = {{"listen", listen},
-                       {"storage.path", storage_path},
-                       {"retention.time", retention_time},
-                       {"retention.size", retention_size},
-                       {"wal.fsync", wal_fsync},
-                       {"query.lookback-delta", lookback},
-                       {"query.timeout", query_timeout},
-                       {"query.compat", query_compat},
-                       {"query.max-samples", StrCat(max_samples)},
-                       {"web.max-body-bytes", StrCat(max_body_bytes)},
-                       {"web.max-inflight-body-bytes", StrCat(max_inflight_bytes)},
-                       {"web.enable-admin-api", enable_admin ? "true" : "false"},
-                       {"web.io-threads", StrCat(io_threads)},
-                       {"self-scrape.interval", self_scrape},
-                       {"log.level", log_level},
-                       {"log.format", log_format},
-                       {"storage.ooo-window", ooo_window}};
+  const std::string& storage_path = api_options.storage_path;
   server::ServerMetrics metrics;
   server::Api api(api_options, server::NewEngineEvaluator(engine_options), metrics);
   server::HttpServer http(http_options, api);
   const int http_collector = metrics.AddCollector([&http](std::vector<server::MetricFamily>* out) {
     server::AppendHttpServerFamilies(http.Stats(), out);
   });
-  log.Log(Level::kInfo, "Starting Strata", {{"version", STRATA_VERSION}});
+  log::Info("Starting Strata", {{"version", STRATA_VERSION}});
   if (Status st = http.Start(); !st.ok()) {
-    log.Log(Level::kError, "cannot start the HTTP server", {{"err", std::string(st.message())}});
+    log::Error("cannot start the HTTP server", {{"err", st}});
     return kExitUsage;
   }
   const std::string instance = StrCat(http_options.address, ":", http.port());
-  log.Log(Level::kInfo, "Listening", {{"address", instance}});
+  log::Info("Listening", {{"address", instance}});
 
-  log.Log(Level::kInfo, "Opening the database", {{"path", storage_path}});
+  log::Info("Opening the database", {{"path", storage_path}});
   StatusOr<std::unique_ptr<DB>> db = DB::Open(options, storage_path);
   if (!db.ok()) {
-    log.Log(Level::kError, "cannot open the database",
-            {{"path", storage_path}, {"err", std::string(db.status().message())}});
+    log::Error("cannot open the database", {{"path", storage_path}, {"err", db.status()}});
     http.Shutdown(absl::Seconds(1));
     return kExitProblems;
   }
   for (const std::string& w : (*db)->Stats().warnings) {
-    log.Log(Level::kWarn, "database opened with a problem", {{"warning", w}});
+    log::Warn("database opened with a problem", {{"warning", w}});
   }
   // The first self-scrape lands before the server reports ready, so its
   // own series are there for the first query (and for a test that asks).
+  Env& env = *Env::Default();
   int64_t next_scrape = 0;
   auto self_scrape_now = [&] {
     const DBStats stats = (*db)->Stats();
-    const int64_t t = NowMs();
+    const int64_t t = env.NowMillis();
     Status st = server::ServerMetrics::AppendTo(**db, metrics.Collect(&stats), instance, t);
-    if (!st.ok()) {
-      log.Log(Level::kWarn, "self-scrape failed", {{"err", std::string(st.message())}});
-    }
+    if (!st.ok()) log::Warn("self-scrape failed", {{"err", st}});
     next_scrape = t + scrape_ms;
   };
   if (scrape_ms > 0) self_scrape_now();
   api.SetDB(db->get());
-  log.Log(Level::kInfo, "Server is ready to receive web requests.");
+  log::Info("Server is ready to receive web requests.");
 
   for (;;) {
     int64_t wait_ms = 1000;
-    if (scrape_ms > 0) wait_ms = std::max<int64_t>(0, next_scrape - NowMs());
+    if (scrape_ms > 0) wait_ms = std::max<int64_t>(0, next_scrape - env.NowMillis());
     timespec timeout{static_cast<time_t>(wait_ms / 1000),
                      static_cast<long>(wait_ms % 1000) * 1000000};
     const int sig = sigtimedwait(&signals, nullptr, &timeout);
     if (sig == SIGTERM || sig == SIGINT) {
-      log.Log(Level::kInfo, "Received a signal, shutting down",
-              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      log::Info("Received a signal, shutting down",
+                {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;
     }
-    if (scrape_ms > 0 && NowMs() >= next_scrape) self_scrape_now();
+    if (scrape_ms > 0 && env.NowMillis() >= next_scrape) self_scrape_now();
   }
   http.Shutdown(absl::Seconds(30));
   metrics.RemoveCollector(http_collector);
   api.SetDB(nullptr);
-  Status st = (*db)->Close();
-  if (!st.ok()) {
-    log.Log(Level::kError, "closing the database failed", {{"err", std::string(st.message())}});
+  if (Status st = (*db)->Close(); !st.ok()) {
+    log::Error("closing the database failed", {{"err", st}});
     return kExitProblems;
   }
-  log.Log(Level::kInfo, "See you next time!");
+  log::Info("See you next time!");
   return kExitOk;
+}
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& args) {
+  ServeFlags f;
+  FlagParser flags("strata serve [flags]",
+                   "Runs the Strata server: Prometheus remote write and remote read, the\n"
+                   "Prometheus query API (Grafana, promtool), /metrics and health probes,\n"
+                   "over the data directory --storage.path. See docs/operations.md.");
+  DeclareFlags(f, flags);
+  std::vector<std::string> positional;
+  if (auto exit = flags.ParseCommand(args, 0, "no arguments", &positional)) return *exit;
+  log::Default().set_level(f.log_level);
+  log::Default().set_format(f.log_format);
+
+  server::HttpServerOptions http_options;
+  if (Status st = SplitListen(f.listen, &http_options.address, &http_options.port); !st.ok()) {
+    return flags.UsageError(st);
+  }
+  if (f.max_body_bytes == 0) return flags.UsageError("--web.max-body-bytes must be positive");
+  if (f.max_inflight_body_bytes == 0) {
+    return flags.UsageError("--web.max-inflight-body-bytes must be positive");
+  }
+  http_options.max_body_bytes = f.max_body_bytes;
+  http_options.max_inflight_body_bytes = f.max_inflight_body_bytes;
+  http_options.threads = static_cast<int>(std::clamp<int64_t>(f.io_threads, 1, 1024));
+  if (f.max_connections < 1) return flags.UsageError("--web.max-connections must be positive");
+  if (f.query_max_concurrency < 1) {
+    return flags.UsageError("--query.max-concurrency must be positive");
+  }
+  http_options.max_connections = static_cast<int>(std::min<int64_t>(f.max_connections, 1 << 20));
+  http_options.query_pool.threads =
+      static_cast<int>(std::min<int64_t>(f.query_max_concurrency, 1024));
+  http_options.query_pool.max_queue_wait = f.query_max_queue_wait;
+  const int64_t ingest = f.ingest_concurrency > 0
+                             ? f.ingest_concurrency
+                             : std::max<int64_t>(2, std::thread::hardware_concurrency());
+  http_options.ingest_pool.threads = static_cast<int>(std::min<int64_t>(ingest, 1024));
+  http_options.ingest_pool.max_queue_wait = f.ingest_max_queue_wait;
+
+  Options options;
+  options.retention_ms = absl::ToInt64Milliseconds(f.retention_time);
+  options.retention_bytes = f.retention_size;
+  options.wal_sync = f.wal_fsync;
+  options.out_of_order_window_ms = absl::ToInt64Milliseconds(f.ooo_window);
+
+  query::EngineOptions engine_options;
+  engine_options.lookback_delta_ms = absl::ToInt64Milliseconds(f.lookback_delta);
+  engine_options.timeout_ms = absl::ToInt64Milliseconds(f.query_timeout);
+  engine_options.max_samples = f.max_samples;
+  engine_options.compat = f.query_compat;
+
+  server::ApiOptions api_options;
+  api_options.storage_path = f.storage_path;
+  api_options.enable_admin_api = f.enable_admin_api;
+  api_options.max_body_bytes = f.max_body_bytes;
+  api_options.query_timeout_ms = engine_options.timeout_ms;
+  api_options.max_series = f.query_max_series;
+  api_options.remote_read_sample_limit = f.remote_read_sample_limit;
+  api_options.remote_read_concurrent_limit = f.remote_read_concurrent_limit;
+  api_options.remote_read_max_bytes_in_frame = f.remote_read_max_bytes_in_frame;
+  api_options.lookback_delta_ms = engine_options.lookback_delta_ms;
+  api_options.retention_ms = options.retention_ms;
+  api_options.retention_bytes = options.retention_bytes;
+  for (auto& [name, value] : flags.Values()) api_options.flags[name] = value;
+
+  return Serve(options, engine_options, api_options, http_options,
+               absl::ToInt64Milliseconds(f.self_scrape_interval));
 }
 
 }  // namespace strata::tools

@@ -8,21 +8,12 @@
 #ifndef STRATA_TOOLS_SERVE_H_
 #define STRATA_TOOLS_SERVE_H_
 
-#include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
-
-#include "strata/status.h"
 
 namespace strata::tools {
 
 int RunServe(const std::vector<std::string>& args);
-
-// Parses a byte size as Prometheus' --storage.tsdb.retention.size does:
-// an integer with an optional unit B, KB, MB, GB, TB, PB, EB (powers of
-// 1024). "0" is 0. Errors: InvalidArgument naming the text.
-[[nodiscard]] StatusOr<uint64_t> ParseByteSize(std::string_view s);
 
 }  // namespace strata::tools
 

@@ -137,6 +137,60 @@ class Env {
   virtual int64_t NowMillis() = 0;
 };
 
+// An Env that forwards every call to a target Env (LevelDB's EnvWrapper).
+// A test or guard Env derives from it and overrides only what it changes,
+// so a new Env method reaches every wrapper without touching it.
+//
+// Thread-safety: as the target's. The target must outlive the wrapper.
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env& target) : target_(target) {}
+
+  Env& target() const { return target_; }
+
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    return target_.NewWritableFile(path);
+  }
+  StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    return target_.NewAppendableFile(path);
+  }
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    return target_.NewRandomAccessFile(path);
+  }
+  StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
+    return target_.MapFile(path);
+  }
+  bool FileExists(const std::string& path) override { return target_.FileExists(path); }
+  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    return target_.GetFileSize(path);
+  }
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return target_.GetChildren(dir);
+  }
+  bool IsDirectory(const std::string& path) override { return target_.IsDirectory(path); }
+  Status CreateDirs(const std::string& dir) override { return target_.CreateDirs(dir); }
+  Status RemoveFile(const std::string& path) override { return target_.RemoveFile(path); }
+  Status RemoveAll(const std::string& path) override { return target_.RemoveAll(path); }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return target_.Rename(from, to);
+  }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return target_.Truncate(path, size);
+  }
+  Status SyncDir(const std::string& dir) override { return target_.SyncDir(dir); }
+  Status Link(const std::string& from, const std::string& to) override {
+    return target_.Link(from, to);
+  }
+  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_.LockFile(path);
+  }
+  int64_t NowMillis() override { return target_.NowMillis(); }
+
+ private:
+  Env& target_;
+};
+
 // Reads the whole of `path` into a string.
 [[nodiscard]] StatusOr<std::string> ReadFileToString(Env& env, const std::string& path);
 

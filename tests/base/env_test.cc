@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -94,6 +95,112 @@ TEST_F(EnvTest, LockIsExclusive) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   first->reset();
   EXPECT_TRUE(env_->LockFile(dir_ + "/lock").ok());
+}
+
+// An Env that records each call and answers with an error naming it, so a
+// test sees which calls reached it and that the answer came back.
+class RecordingEnv final : public Env {
+ public:
+  std::vector<std::string> calls;
+
+  StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return Record("NewWritableFile " + p);
+  }
+  StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
+    return Record("NewAppendableFile " + p);
+  }
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    return Record("NewRandomAccessFile " + p);
+  }
+  StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& p) override {
+    return Record("MapFile " + p);
+  }
+  bool FileExists(const std::string& p) override {
+    calls.push_back("FileExists " + p);
+    return true;
+  }
+  StatusOr<uint64_t> GetFileSize(const std::string& p) override {
+    calls.push_back("GetFileSize " + p);
+    return 1234;
+  }
+  StatusOr<std::vector<std::string>> GetChildren(const std::string& d) override {
+    calls.push_back("GetChildren " + d);
+    return std::vector<std::string>{"x", "y"};
+  }
+  bool IsDirectory(const std::string& p) override {
+    calls.push_back("IsDirectory " + p);
+    return true;
+  }
+  Status CreateDirs(const std::string& d) override { return Record("CreateDirs " + d); }
+  Status RemoveFile(const std::string& p) override { return Record("RemoveFile " + p); }
+  Status RemoveAll(const std::string& p) override { return Record("RemoveAll " + p); }
+  Status Rename(const std::string& a, const std::string& b) override {
+    return Record("Rename " + a + " " + b);
+  }
+  Status Truncate(const std::string& p, uint64_t n) override {
+    return Record("Truncate " + p + " " + std::to_string(n));
+  }
+  Status SyncDir(const std::string& d) override { return Record("SyncDir " + d); }
+  Status Link(const std::string& a, const std::string& b) override {
+    return Record("Link " + a + " " + b);
+  }
+  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
+    return Record("LockFile " + p);
+  }
+  int64_t NowMillis() override {
+    calls.push_back("NowMillis");
+    return 1'700'000'000'123;
+  }
+
+ private:
+  Status Record(std::string call) {
+    calls.push_back(call);
+    return absl::NotFoundError(call);
+  }
+};
+
+TEST(EnvWrapperTest, ForwardsEveryCallAndItsAnswer) {
+  RecordingEnv target;
+  EnvWrapper env(target);
+  EXPECT_EQ(&env.target(), &target);
+  EXPECT_EQ(env.NewWritableFile("w").status().message(), "NewWritableFile w");
+  EXPECT_EQ(env.NewAppendableFile("a").status().message(), "NewAppendableFile a");
+  EXPECT_EQ(env.NewRandomAccessFile("r").status().message(), "NewRandomAccessFile r");
+  EXPECT_EQ(env.MapFile("m").status().message(), "MapFile m");
+  EXPECT_TRUE(env.FileExists("e"));
+  EXPECT_EQ(*env.GetFileSize("s"), 1234u);
+  EXPECT_EQ(*env.GetChildren("c"), (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE(env.IsDirectory("i"));
+  EXPECT_EQ(env.CreateDirs("d").message(), "CreateDirs d");
+  EXPECT_EQ(env.RemoveFile("f").message(), "RemoveFile f");
+  EXPECT_EQ(env.RemoveAll("all").message(), "RemoveAll all");
+  EXPECT_EQ(env.Rename("from", "to").message(), "Rename from to");
+  EXPECT_EQ(env.Truncate("t", 7).message(), "Truncate t 7");
+  EXPECT_EQ(env.SyncDir("sd").message(), "SyncDir sd");
+  EXPECT_EQ(env.Link("l1", "l2").message(), "Link l1 l2");
+  EXPECT_EQ(env.LockFile("lock").status().message(), "LockFile lock");
+  EXPECT_EQ(env.NowMillis(), 1'700'000'000'123);
+  EXPECT_EQ(target.calls,
+            (std::vector<std::string>{
+                "NewWritableFile w", "NewAppendableFile a", "NewRandomAccessFile r", "MapFile m",
+                "FileExists e", "GetFileSize s", "GetChildren c", "IsDirectory i", "CreateDirs d",
+                "RemoveFile f", "RemoveAll all", "Rename from to", "Truncate t 7", "SyncDir sd",
+                "Link l1 l2", "LockFile lock", "NowMillis"}));
+}
+
+// A wrapper overrides only what it changes; the rest still reaches the
+// target.
+TEST(EnvWrapperTest, AnOverrideReplacesOnlyItsCall) {
+  class FixedClock final : public EnvWrapper {
+   public:
+    using EnvWrapper::EnvWrapper;
+    int64_t NowMillis() override { return 5; }
+  };
+  RecordingEnv target;
+  FixedClock env(target);
+  EXPECT_EQ(env.NowMillis(), 5);
+  EXPECT_EQ(env.RemoveFile("f").message(), "RemoveFile f");
+  EXPECT_EQ(target.calls, (std::vector<std::string>{"RemoveFile f"}));
 }
 
 }  // namespace

@@ -551,5 +551,65 @@ TEST(ServerCliTest, HelpDocumentsEveryFlag) {
   EXPECT_NE(compat.output.find("--query.compat"), std::string::npos) << compat.output;
 }
 
+// Every flag in the syntax it took before the flag kinds (bare byte
+// counts, Prometheus durations), with the JSON log: the server comes up,
+// /api/v1/status/flags shows each value, and every line it writes to
+// stderr is a JSON object with the log's keys.
+TEST(ServerCliTest, EveryFlagWorksAndTheJsonLogIsAllJson) {
+  TempDir dir("strata_server_flags");
+  std::string log_path;
+  {
+    auto server = StrataServer::Start(
+        dir.path() + "/data",
+        {"--retention.time=90d", "--retention.size=100GB", "--wal.fsync=always",
+         "--query.lookback-delta=3m", "--query.timeout=1m30s", "--query.compat=2",
+         "--query.max-samples=1000000", "--web.max-body-bytes=33554432",
+         "--web.max-inflight-body-bytes", "1GiB", "--web.enable-admin-api", "--web.io-threads=3",
+         "--self-scrape.interval=0", "--log.level=debug", "--log.format=json",
+         "--storage.ooo-window=10m"});
+    ASSERT_NE(server, nullptr);
+    log_path = server->log_path();
+    JsonValue v = Json(server->Get("/api/v1/status/flags"));
+    const JsonValue* data = v.Find("data");
+    ASSERT_NE(data, nullptr);
+    const std::pair<const char*, const char*> want[] = {{"retention.time", "90d"},
+                                                        {"retention.size", "100GiB"},
+                                                        {"wal.fsync", "always"},
+                                                        {"query.lookback-delta", "3m"},
+                                                        {"query.timeout", "1m30s"},
+                                                        {"query.compat", "2"},
+                                                        {"query.max-samples", "1000000"},
+                                                        {"web.max-body-bytes", "32MiB"},
+                                                        {"web.max-inflight-body-bytes", "1GiB"},
+                                                        {"web.enable-admin-api", "true"},
+                                                        {"web.io-threads", "3"},
+                                                        {"self-scrape.interval", "0s"},
+                                                        {"log.level", "debug"},
+                                                        {"log.format", "json"},
+                                                        {"storage.ooo-window", "10m"},
+                                                        {"listen", "127.0.0.1:0"}};
+    for (const auto& [name, value] : want) {
+      ASSERT_NE(data->Find(name), nullptr) << name;
+      EXPECT_EQ(data->Find(name)->string_value(), value) << name;
+    }
+  }  // SIGTERM: the shutdown lines are logged too
+  const std::string log = strata::testing::RunCommand("cat " + log_path).output;
+  size_t lines = 0;
+  for (size_t start = 0; start < log.size();) {
+    size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(start, end - start);
+    start = end + 1;
+    StatusOr<JsonValue> v = ParseJson(line);
+    ASSERT_TRUE(v.ok()) << v.status() << ": " << line;
+    for (const char* key : {"level", "ts", "caller", "msg"}) {
+      EXPECT_NE(v->Find(key), nullptr) << key << " in " << line;
+    }
+    ++lines;
+  }
+  EXPECT_GE(lines, 5u) << log;  // starting, listening, opening, ready, shutting down, bye
+  EXPECT_NE(log.find(R"("msg":"See you next time!")"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace strata::server::testing

@@ -15,17 +15,21 @@ namespace strata::server::testing {
 
 namespace {
 
-// The port `strata serve` reports in its "Listening" log line, waiting up
-// to `timeout` for it; 0 if the process exited or never said.
+// The port `strata serve` reports in its "Listening" log line (logfmt or
+// JSON), waiting up to `timeout` for it; 0 if the process exited or never
+// said.
 int ListeningPort(const std::string& log_path, strata::testing::ChildProcess& process,
                   absl::Duration timeout) {
-  static constexpr std::string_view kLine = "msg=Listening address=127.0.0.1:";
+  static constexpr std::string_view kLines[] = {"msg=Listening address=127.0.0.1:",
+                                                R"("msg":"Listening","address":"127.0.0.1:)"};
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::ifstream in(log_path);
     for (std::string line; std::getline(in, line);) {
-      const size_t at = line.find(kLine);
-      if (at != std::string::npos) return std::atoi(line.c_str() + at + kLine.size());
+      for (std::string_view want : kLines) {
+        const size_t at = line.find(want);
+        if (at != std::string::npos) return std::atoi(line.c_str() + at + want.size());
+      }
     }
     if (!process.Running()) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

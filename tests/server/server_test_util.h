@@ -33,7 +33,7 @@ class StrataServer {
 
   // Starts the binary with `--storage.path=dir` and `extra` flags on a port
   // of its own choosing (it listens on port 0 and logs the port; `extra`
-  // must keep the logfmt log at info level); waits up to 20 s for
+  // must keep the log at info level or below); waits up to 20 s for
   // /-/ready. Null (and a test failure) if it did not come up.
   static std::unique_ptr<StrataServer> Start(const std::string& dir,
                                              const std::vector<std::string>& extra = {});

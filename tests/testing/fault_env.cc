@@ -45,7 +45,7 @@ class FaultEnv::File final : public WritableFile {
   const std::unique_ptr<WritableFile> base_;
 };
 
-FaultEnv::FaultEnv(Env& base) : base_(base) {}
+FaultEnv::FaultEnv(Env& base) : EnvWrapper(base), base_(base) {}
 
 void FaultEnv::SetActive(bool active) {
   MutexLock l(&mu_);

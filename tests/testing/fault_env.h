@@ -34,7 +34,7 @@
 
 namespace strata::testing {
 
-class FaultEnv final : public Env {
+class FaultEnv final : public EnvWrapper {
  public:
   explicit FaultEnv(Env& base);
 
@@ -56,32 +56,12 @@ class FaultEnv final : public Env {
 
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
-  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
-    return base_.NewRandomAccessFile(path);
-  }
-  StatusOr<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
-    return base_.MapFile(path);
-  }
-  bool FileExists(const std::string& path) override { return base_.FileExists(path); }
-  StatusOr<uint64_t> GetFileSize(const std::string& path) override {
-    return base_.GetFileSize(path);
-  }
-  StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_.GetChildren(dir);
-  }
-  bool IsDirectory(const std::string& path) override { return base_.IsDirectory(path); }
-  Status CreateDirs(const std::string& dir) override { return base_.CreateDirs(dir); }
   Status RemoveFile(const std::string& path) override;
   Status RemoveAll(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
   Status Link(const std::string& from, const std::string& to) override;
-  StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_.LockFile(path);
-  }
-  int64_t NowMillis() override { return base_.NowMillis(); }
 
  private:
   class File;

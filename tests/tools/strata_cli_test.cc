@@ -67,7 +67,7 @@ TEST(StrataCliTest, UsageErrorsExitWithTwoAndSayWhat) {
   EXPECT_NE(r.output.find("unknown flag --bogus"), std::string::npos) << r.output;
   r = RunStrata("chunk-stats --hosts many");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("\"many\" is not an integer"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--hosts: invalid integer \"many\""), std::string::npos) << r.output;
   r = RunStrata("");
   EXPECT_EQ(r.exit_code, 2);
 }
