@@ -13,6 +13,7 @@
 namespace strata::engine {
 
 void Intervals::Add(Interval iv) {
+  if (iv.min_time_ms > iv.max_time_ms) return;  // empty: see the header
   // First interval that ends at or after iv.min - 1 (touching counts), and
   // the first that starts after iv.max + 1; everything between merges.
   const auto lo =

@@ -37,7 +37,11 @@ struct Interval {
 // Sorted, non-overlapping, non-adjacent closed intervals.
 class Intervals {
  public:
-  // Adds `iv`, merging it with every interval it overlaps or touches.
+  // Adds `iv`, merging it with every interval it overlaps or touches. An
+  // empty interval (min_time_ms > max_time_ms) deletes nothing and is
+  // ignored: Prometheus never writes one, but reads it from a file or a WAL
+  // record without complaint, and kept here it would break the ordering
+  // that Contains and Add rely on.
   void Add(Interval iv);
   // Whether `t` lies in any interval.
   bool Contains(int64_t t) const;
@@ -53,7 +57,11 @@ class Intervals {
 
 class Tombstones {
  public:
-  void Add(uint64_t series_ref, Interval iv) { by_series_[series_ref].Add(iv); }
+  // As Intervals::Add; an empty interval adds no series either.
+  void Add(uint64_t series_ref, Interval iv) {
+    if (iv.min_time_ms > iv.max_time_ms) return;
+    by_series_[series_ref].Add(iv);
+  }
   // The deleted ranges of `series_ref`, or null if none.
   const Intervals* Get(uint64_t series_ref) const;
   // Number of intervals over all series (meta.json's numTombstones).

@@ -4,6 +4,8 @@
 #include <random>
 #include <set>
 
+#include "compression/byte_order.h"
+#include "compression/crc32c.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
 #include "tests/testing/prometheus_fixture.h"
@@ -33,6 +35,22 @@ TEST(IntervalsTest, AddMergesOverlappingAndAdjacentRanges) {
   const int64_t max = std::numeric_limits<int64_t>::max();
   EXPECT_EQ(Add({{5, 10}, {20, 30}}, {min, 15}), (V{{min, 15}, {20, 30}}));
   EXPECT_EQ(Add({{5, 10}, {20, 30}}, {8, max}), (V{{5, max}}));
+}
+
+// Found by fuzz/tombstones_fuzzer.cc: an empty interval ([10, 5]) from a
+// file was kept, out of order, in the sorted list Add and Contains search.
+TEST(IntervalsTest, EmptyIntervalIsIgnored) {
+  using V = std::vector<Interval>;
+  EXPECT_EQ(Add({{0, 7}, {8, 20}}, {10, 5}), (V{{0, 20}}));
+  Intervals ivs;
+  ivs.Add({0, 3});
+  ivs.Add({10, 5});
+  ivs.Add({8, 20});
+  EXPECT_EQ(ivs.list(), (V{{0, 3}, {8, 20}}));
+  EXPECT_TRUE(ivs.Contains(9));
+  Tombstones t;
+  t.Add(4, {2, 1});
+  EXPECT_TRUE(t.empty());
 }
 
 TEST(IntervalsTest, ContainsAgreesWithBruteForce) {
@@ -90,6 +108,21 @@ TEST(TombstonesFileTest, DamageIsDataLossWithOffset) {
   EXPECT_EQ(DecodeTombstonesFile(bad).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeTombstonesFile(good.substr(0, 7)).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeTombstonesFile("").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(TombstonesFileTest, EmptyIntervalIsReadAndIgnored) {
+  Tombstones t;
+  t.Add(1, {0, 10});
+  std::string bytes = EncodeTombstonesFile(t);
+  // Series 2, [10, 5]: read without complaint, as Prometheus does.
+  bytes.insert(bytes.size() - 4, std::string("\x02\x14\x0a", 3));
+  const uint32_t crc =
+      compression::crc32c::Value(std::string_view(bytes).substr(5, bytes.size() - 9));
+  bytes.resize(bytes.size() - 4);
+  compression::PutBE32(&bytes, crc);
+  auto back = DecodeTombstonesFile(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, t);
 }
 
 }  // namespace
