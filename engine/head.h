@@ -334,10 +334,10 @@ class HeadAppender {
     bool unlogged;
   };
   [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
-  // The newest timestamp this transaction accepts: the clock plus
-  // max_future_ms, read once per transaction (a clock read per sample
-  // would cost the hot path).
-  int64_t MaxValidTime();
+  // Whether `t` is beyond the clock plus max_future_ms. The bound is read
+  // from the clock once per transaction (a clock read per sample would
+  // cost the hot path) and again only for a sample beyond it.
+  bool TooNew(int64_t t);
   // Append by handle to `s`, what SeriesPool::Find gave for it.
   [[nodiscard]] Status AppendTo(Head::Series* s, uint64_t handle, int64_t t, double v);
 
@@ -357,7 +357,7 @@ class HeadAppender {
   std::vector<Pending> pending_;
   std::vector<wal::RefSample> samples_;  // one for each of pending_
   int64_t max_valid_time_ = 0;
-  bool max_valid_time_set_ = false;  // reset by Commit and Rollback
+  bool max_valid_time_set_ = false;  // reset by Commit and Rollback, to re-read the clock
   std::vector<LabelView> sorted_;
   std::string encoded_;
   std::string record_;

@@ -26,13 +26,14 @@ void HeadAppender::AddPending(Head::Series& s, int64_t t, double v) {
   samples_.push_back({s.ref, t, v});
 }
 
-int64_t HeadAppender::MaxValidTime() {
-  if (!max_valid_time_set_) {
-    const int64_t now = head_.env_.NowMillis(), ahead = head_.options_.max_future_ms;
-    max_valid_time_ = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
-    max_valid_time_set_ = true;
-  }
-  return max_valid_time_;
+bool HeadAppender::TooNew(int64_t t) {
+  if (max_valid_time_set_ && t <= max_valid_time_) return false;
+  // Read the clock again: the bound read earlier in the transaction may
+  // be stale.
+  const int64_t now = head_.env_.NowMillis(), ahead = head_.options_.max_future_ms;
+  max_valid_time_ = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
+  max_valid_time_set_ = true;
+  return t > max_valid_time_;
 }
 
 Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate) {
@@ -41,7 +42,7 @@ Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate
   if (t < head_.min_valid_time_ms()) {
     why = Refusal::kOutOfBounds;
   } else if (t > s.max_time) {
-    if (t <= MaxValidTime()) return absl::OkStatus();
+    if (!TooNew(t)) return absl::OkStatus();
     why = Refusal::kTooNew;
   } else if (t == s.max_time) {
     if (std::bit_cast<uint64_t>(v) == s.last_bits) {
@@ -77,7 +78,7 @@ StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64
     }
     index::AppendLabelEncoding(&encoded_, sorted_[i].name, sorted_[i].value);
   }
-  if (t > MaxValidTime()) {
+  if (TooNew(t)) {
     // Before the series is looked up, so a refused sample creates none.
     head_.CountRefusal(Refusal::kTooNew);
     index::Labels labels;
