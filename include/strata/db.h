@@ -309,7 +309,9 @@ class DB {
   [[nodiscard]] virtual Status Delete(int64_t min_time_ms, int64_t max_time_ms,
                                       std::span<const LabelMatcher> matchers) = 0;
   // Runs what background compaction would: writes the head's old part into
-  // a block, merges blocks, applies retention. Returns when done.
+  // a block, merges blocks, applies retention (even if compaction failed).
+  // Returns when done, with the first error (a block compaction could not
+  // read is marked compaction.failed and left out from then on).
   [[nodiscard]] virtual Status Compact() = 0;
   // Writes a copy of the DB into the new directory `dir`: blocks as hard
   // links and, if `with_head`, the head's samples as one more block.

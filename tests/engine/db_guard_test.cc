@@ -429,6 +429,44 @@ TEST_F(DBGuardTest, DiskFilledDuringCompactionIsFreedBySizeRetention) {
   EXPECT_EQ(Query(from, INT64_MAX), Want(from, INT64_MAX));
 }
 
+TEST_F(DBGuardTest, DamagedWalSegmentFailsTheCheckpointButNotTheHeadTruncation) {
+  // Four WAL segments: every Open starts a new one.
+  for (int64_t end : {1, 2, 3}) {
+    Open();
+    ScrapeUntil(3, kBase + end * kHour);
+    Close();
+  }
+  Open();
+  ScrapeUntil(3, kBase + 4 * kHour);
+  const std::string first = StrCat(kDir, "/", kWalDir, "/00000000");
+  StatusOr<std::string> bytes = mem_.Contents(first);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  (*bytes)[bytes->size() / 2] ^= 0x5a;
+  ASSERT_TRUE(mem_.SetContents(first, *bytes).ok());
+
+  // The head is cut into a block and let go of as usual; the checkpoint
+  // (of segments 0 and 1) fails, is counted and reported, and the WAL
+  // stays as it was.
+  ASSERT_TRUE(db_->Compact().ok());
+  const DBStats stats = db_->Stats();
+  EXPECT_EQ(stats.blocks, 1u);
+  EXPECT_EQ(stats.compactions_failed, 0u);
+  EXPECT_EQ(stats.wal_checkpoints_failed, 1u);
+  EXPECT_GE(stats.head_min_time_ms, kBase + kRange);
+  EXPECT_EQ(db_->head().min_valid_time_ms(), kBase + kRange);
+  ASSERT_FALSE(stats.warnings.empty());
+  EXPECT_THAT(stats.warnings.back(), HasSubstr("WAL checkpoint failed"));
+  EXPECT_THAT(stats.warnings.back(), HasSubstr("00000000"));
+  EXPECT_TRUE(mem_.FileExists(first));
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+  // Writing and the next compactions go on; each checkpoint attempt counts.
+  ScrapeUntil(3, kBase + 6 * kHour);
+  ASSERT_TRUE(db_->Compact().ok());
+  EXPECT_EQ(db_->Stats().blocks, 2u);
+  EXPECT_EQ(db_->Stats().wal_checkpoints_failed, 2u);
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
 TEST_F(DBGuardTest, FailedCompactionsBackOffFromOneSecondToOneMinuteWhileRetentionRuns) {
   Open();
   ScrapeUntil(2, kBase + 4 * kHour);
