@@ -430,8 +430,14 @@ Status DBImpl::RetentionLocked() {
   if (all.empty()) return absl::OkStatus();
   std::vector<BlockMeta> metas;
   std::vector<uint64_t> sizes;
+  // A block beyond the clock (cut under a clock that was ahead, or
+  // imported) must not make time retention measure from the future, which
+  // would delete every current block.
+  const int64_t now = env_.NowMillis(), ahead = options_.max_future_ms;
+  const int64_t ceiling = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
   for (const auto& b : all) {
     metas.push_back(b->meta());
+    metas.back().max_time_ms = std::min(metas.back().max_time_ms, ceiling);
     sizes.push_back(b->size_bytes());
   }
   const uint64_t other = head_->wal_bytes() + head_->head_chunk_bytes();

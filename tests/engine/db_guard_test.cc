@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <map>
 #include <memory>
@@ -300,6 +301,40 @@ TEST_F(DBGuardTest, ReopenedWalWithAFarFutureSampleStillAcceptsCurrentSamples) {
   EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
   Close();
   Open();
+  EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
+}
+
+TEST_F(DBGuardTest, BlockBeyondTheClockMovesNeitherTheHeadsWindowNorTimeRetention) {
+  // A block cut while the server's clock was a year ahead.
+  const int64_t year = 365 * 24 * kHour;
+  mem_.SetNowMillis(kBase + year);
+  next_t_ = kBase + year;
+  Open();
+  ScrapeUntil(2, kBase + year + 3 * kHour + kMinute);
+  ASSERT_TRUE(db_->Compact().ok());
+  ASSERT_EQ(Ranges(),
+            (std::vector<std::pair<int64_t, int64_t>>{{kBase + year, kBase + year + kRange}}));
+  Close();
+  // The clock is right again: what the head held of that year-ahead time
+  // is dropped at replay (it would hold its series in the future), and a
+  // warning says so.
+  for (auto& [k, v] : want_) {
+    std::erase_if(v, [&](const auto& s) { return s.first >= kBase + year + kRange; });
+  }
+  mem_.SetNowMillis(kBase);
+  Options o = MakeOptions();
+  o.retention_ms = 24 * kHour;
+  Open(o);
+  ASSERT_EQ(db_->Stats().warnings.size(), 1u);
+  EXPECT_THAT(db_->Stats().warnings[0], HasSubstr("ahead of the clock"));
+  // Current samples are in bounds though the block ends a year ahead, and
+  // time retention measures from the clock, not from that block.
+  next_t_ = kBase;
+  ScrapeUntil(2, kBase + 9 * kHour, kHour);
+  EXPECT_EQ(db_->Stats().samples_refused, 0u);
+  EXPECT_EQ(Ranges().size(), 4u);
+  EXPECT_EQ(Ranges().back().first, kBase + year);
+  for (auto& [k, v] : want_) std::sort(v.begin(), v.end());
   EXPECT_EQ(Query(INT64_MIN, INT64_MAX), want_);
 }
 
