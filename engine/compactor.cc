@@ -43,7 +43,7 @@ struct Cursor {
   Status Load() {
     if (done()) return absl::OkStatus();
     StatusOr<index::SeriesEntry> e = block->index().Series(refs[pos]);
-    if (!e.ok()) return Annotate(e.status(), StrCat("block ", block->dir()));
+    if (!e.ok()) return e.status();
     entry = std::move(*e);
     return absl::OkStatus();
   }
@@ -65,8 +65,17 @@ std::vector<std::string_view> MergeSymbols(std::span<const std::shared_ptr<Block
 }  // namespace
 
 StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& data_dir,
-                                                 std::span<const std::shared_ptr<Block>> blocks) {
+                                                 std::span<const std::shared_ptr<Block>> blocks,
+                                                 const Block** damaged) {
   if (blocks.empty()) return absl::InvalidArgumentError("compact: no blocks");
+  const Block* unused = nullptr;
+  if (damaged == nullptr) damaged = &unused;
+  *damaged = nullptr;
+  // A failed read of `block`: remembered, and annotated with the block.
+  auto read_failed = [&](const Block& block, const Status& s) {
+    *damaged = &block;
+    return Annotate(s, StrCat("block ", block.dir()));
+  };
   BlockMeta meta;
   meta.ulid = NewUlid(env.NowMillis());
   meta.min_time_ms = INT64_MAX;
@@ -87,8 +96,10 @@ StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& da
   std::vector<Cursor> cursors;
   for (const auto& b : blocks) {
     Cursor c{b.get(), {}, 0, {}, b->tombstones()};
-    STRATA_ASSIGN_OR_RETURN(c.refs, b->index().AllPostings());
-    STRATA_RETURN_IF_ERROR(c.Load());
+    StatusOr<std::vector<uint64_t>> refs = b->index().AllPostings();
+    if (!refs.ok()) return read_failed(*b, refs.status());
+    c.refs = std::move(*refs);
+    if (Status s = c.Load(); !s.ok()) return read_failed(*b, s);
     cursors.push_back(std::move(c));
   }
 
@@ -126,7 +137,7 @@ StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& da
       const Cursor& c = cursors[group[0]];
       for (const index::ChunkMeta& m : c.entry.chunks) {
         StatusOr<ChunkView> v = c.block->chunks().Chunk(m.ref);
-        if (!v.ok()) return Annotate(v.status(), StrCat("block ", c.block->dir()));
+        if (!v.ok()) return read_failed(*c.block, v.status());
         chunks.push_back({m.min_time_ms, m.max_time_ms, v->encoding, v->data});
       }
       verbatim = !ChunksOverlap(chunks);
@@ -138,7 +149,7 @@ StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& da
         std::vector<TimedChunk> cs;
         for (const index::ChunkMeta& m : c.entry.chunks) {
           StatusOr<ChunkView> v = c.block->chunks().Chunk(m.ref);
-          if (!v.ok()) return Annotate(v.status(), StrCat("block ", c.block->dir()));
+          if (!v.ok()) return read_failed(*c.block, v.status());
           cs.push_back({m.min_time_ms, m.max_time_ms, v->encoding, v->data});
         }
         its.push_back(NewChunkSampleIterator(std::move(cs), c.tombstones->Get(c.refs[c.pos]),
@@ -159,7 +170,7 @@ StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& da
     }
     for (size_t i : group) {
       ++cursors[i].pos;
-      STRATA_RETURN_IF_ERROR(cursors[i].Load());
+      if (Status s = cursors[i].Load(); !s.ok()) return read_failed(*cursors[i].block, s);
     }
   }
   if (written == 0) return std::nullopt;  // the writer's destructor removes the temp dir

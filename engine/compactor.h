@@ -41,9 +41,13 @@ namespace strata::engine {
 // range the union of theirs, level one more than the highest, sources the
 // union, parents the inputs. Tombstones are applied. Returns nullopt if
 // nothing is left (every sample deleted); the caller then just deletes the
-// inputs.
+// inputs. If reading an input's index or chunks fails (DataLoss for
+// damage), nothing is written, the error names the block, and `*damaged`
+// (if given) is set to that input, for the caller to mark it
+// compaction.failed; it is left null for other errors (e.g. a full disk).
 [[nodiscard]] StatusOr<std::optional<BlockMeta>> CompactBlocks(
-    Env& env, const std::string& data_dir, std::span<const std::shared_ptr<Block>> blocks);
+    Env& env, const std::string& data_dir, std::span<const std::shared_ptr<Block>> blocks,
+    const Block** damaged = nullptr);
 
 }  // namespace strata::engine
 

@@ -24,8 +24,15 @@ namespace engine {
 
 namespace {
 
-// How often the background thread looks for work when nobody wakes it.
-constexpr absl::Duration kCompactionInterval = absl::Minutes(1);
+// How often the background thread compacts when nobody wakes it, and how
+// often retention runs at the least (Prometheus' DB.run ticks every minute).
+constexpr int64_t kCompactionIntervalMs = 60 * 1000;
+constexpr int64_t kRetentionIntervalMs = 60 * 1000;
+// Backoff after a failed compaction: doubles from the first to the last.
+constexpr int64_t kMinBackoffMs = 1000;
+constexpr int64_t kMaxBackoffMs = 60 * 1000;
+// Compaction attempt times kept for TEST_compaction_attempts.
+constexpr size_t kAttemptsKept = 64;
 
 wal::SyncPolicy ToSyncPolicy(WalSyncPolicy p) {
   switch (p) {
@@ -117,8 +124,9 @@ StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std
   if (options.block_range_ms <= 0) {
     return absl::InvalidArgumentError("block range must be positive");
   }
-  if (options.retention_ms < 0 || options.out_of_order_window_ms < 0) {
-    return absl::InvalidArgumentError("retention and out-of-order window must not be negative");
+  if (options.retention_ms < 0 || options.out_of_order_window_ms < 0 || options.max_future_ms < 0) {
+    return absl::InvalidArgumentError(
+        "retention, out-of-order window and max future must not be negative");
   }
   Env& env = options.env != nullptr ? *options.env : *Env::Default();
   std::unique_ptr<DBImpl> db(new DBImpl(env, dir, options));
@@ -142,6 +150,17 @@ StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std
       ho.min_valid_time_ms = std::max(ho.min_valid_time_ms, b->meta().max_time_ms);
     }
   }
+  if (!options.read_only) {
+    // Never later than compaction itself would cut (see HeadCompactable):
+    // a block reaching past that (cut by an older Strata from a head that
+    // a far-future sample had stretched, or from another machine's clock)
+    // must not make current samples out of bounds. The head may then
+    // overlap the block; compaction merges the two.
+    const int64_t cap = env.NowMillis() - options.block_range_ms / 2;
+    ho.min_valid_time_ms = std::min(ho.min_valid_time_ms, cap);
+    ho.max_future_ms = options.max_future_ms;
+    ho.max_series = options.max_series;
+  }
   ho.wal.compress = options.wal_compression;
   ho.wal.sync_policy = ToSyncPolicy(options.wal_sync);
   ho.wal.sync_interval = absl::Milliseconds(options.wal_sync_interval_ms);
@@ -151,6 +170,13 @@ StatusOr<std::unique_ptr<DBImpl>> DBImpl::Open(const Options& options, const std
   if (!replay.wal_damage.empty()) {
     MutexLock lock(&db->mu_);
     db->warnings_.push_back(StrCat("WAL damaged: ", replay.wal_damage));
+  }
+  if (replay.samples_too_new > 0 || replay.head_chunks_too_new > 0) {
+    MutexLock lock(&db->mu_);
+    db->warnings_.push_back(StrCat(
+        "WAL replay dropped ", replay.samples_too_new, " samples and ", replay.head_chunks_too_new,
+        " head chunks more than ", absl::FormatDuration(absl::Milliseconds(options.max_future_ms)),
+        " ahead of the clock (--storage.max-future; accepted by an older version)"));
   }
   if (options.background_compaction && !options.read_only) {
     db->bg_ = std::thread([d = db.get()] { d->BackgroundLoop(); });
@@ -238,7 +264,13 @@ Status DBImpl::Delete(int64_t min_time_ms, int64_t max_time_ms,
 bool DBImpl::HeadCompactable() const {
   const int64_t mint = head_->min_time_ms(), maxt = head_->max_time_ms();
   if (mint == INT64_MAX || maxt == INT64_MIN) return false;
-  return maxt - mint > options_.block_range_ms / 2 * 3;
+  // Unsigned differences: the times may be anywhere in int64_t.
+  const uint64_t span = static_cast<uint64_t>(options_.block_range_ms / 2 * 3);
+  if (maxt <= mint || static_cast<uint64_t>(maxt) - static_cast<uint64_t>(mint) <= span) {
+    return false;
+  }
+  const int64_t hi = std::min(maxt, env_.NowMillis());
+  return hi > mint && static_cast<uint64_t>(hi) - static_cast<uint64_t>(mint) > span;
 }
 
 void DBImpl::WakeCompactor() {
@@ -248,33 +280,72 @@ void DBImpl::WakeCompactor() {
 }
 
 void DBImpl::BackgroundLoop() {
+  absl::Duration wait = absl::Milliseconds(kCompactionIntervalMs);
   for (;;) {
     {
       MutexLock lock(&bg_mu_);
-      if (!bg_stop_ && !bg_wake_) bg_cv_.WaitWithTimeout(&bg_mu_, kCompactionInterval);
+      if (!bg_stop_ && !bg_wake_) bg_cv_.WaitWithTimeout(&bg_mu_, wait);
       if (bg_stop_) return;
       bg_wake_ = false;
     }
-    // Failures are counted and retried at the next round; the data stays
-    // in the head and the WAL meanwhile.
-    Compact().IgnoreError();
+    wait = BackgroundRound();
   }
+}
+
+absl::Duration DBImpl::BackgroundRound() {
+  MutexLock lock(&compact_mu_);
+  const int64_t now = env_.NowMillis();
+  bool attempted = false;
+  if (now >= next_compaction_ms_) {
+    attempted = true;
+    compaction_attempts_ms_.push_back(now);
+    if (compaction_attempts_ms_.size() > kAttemptsKept) {
+      compaction_attempts_ms_.erase(compaction_attempts_ms_.begin());
+    }
+    // Failures are counted (and reported by Stats()); the data stays in
+    // the head and the WAL meanwhile.
+    if (CompactLocked().ok()) {
+      compaction_backoff_ms_ = 0;
+      next_compaction_ms_ = INT64_MIN;
+    } else {
+      compaction_backoff_ms_ = std::clamp(compaction_backoff_ms_ * 2, kMinBackoffMs, kMaxBackoffMs);
+      next_compaction_ms_ = now + compaction_backoff_ms_;
+    }
+  }
+  if (attempted || now >= next_retention_ms_) {
+    // Counted in retention_failed; tried again at the next round.
+    RetentionLocked().IgnoreError();
+    next_retention_ms_ = now + kRetentionIntervalMs;
+  }
+  int64_t wait = std::min(next_retention_ms_ - now, kCompactionIntervalMs);
+  if (next_compaction_ms_ > now) wait = std::min(wait, next_compaction_ms_ - now);
+  return absl::Milliseconds(std::max<int64_t>(wait, 1));
+}
+
+std::vector<int64_t> DBImpl::TEST_compaction_attempts() {
+  MutexLock lock(&compact_mu_);
+  return compaction_attempts_ms_;
 }
 
 Status DBImpl::Compact() {
   STRATA_RETURN_IF_ERROR(FailedIfReadOnly(options_));
   MutexLock lock(&compact_mu_);
   Status s = CompactLocked();
-  if (!s.ok()) compactions_failed_.fetch_add(1, std::memory_order_relaxed);
-  return s;
+  Status r = RetentionLocked();
+  return s.ok() ? r : s;
 }
 
 Status DBImpl::CompactLocked() {
-  STRATA_RETURN_IF_ERROR(CompactHeadLocked());
+  Status first = CompactHeadLocked();
   for (bool again = true; again;) {
-    STRATA_RETURN_IF_ERROR(CompactBlocksLocked(&again));
+    Status s = CompactBlocksLocked(&again);
+    if (!s.ok()) {
+      if (first.ok()) first = s;
+      break;
+    }
   }
-  return RetentionLocked();
+  if (!first.ok()) compactions_failed_.fetch_add(1, std::memory_order_relaxed);
+  return first;
 }
 
 Status DBImpl::CompactHeadLocked() {
@@ -302,19 +373,32 @@ Status DBImpl::CompactHeadLocked() {
 
 Status DBImpl::CompactBlocksLocked(bool* compacted) {
   *compacted = false;
-  std::vector<std::shared_ptr<Block>> all = blocks();
+  std::vector<std::shared_ptr<Block>> all;
   std::vector<BlockMeta> metas;
-  for (const auto& b : all) metas.push_back(b->meta());
+  {
+    MutexLock lock(&mu_);
+    for (const auto& b : blocks_) {
+      // A block compaction could not read stays as it is (still queried).
+      if (b->meta().compaction.failed || failed_blocks_.contains(b->meta().ulid)) continue;
+      all.push_back(b);
+      metas.push_back(b->meta());
+    }
+  }
   const std::vector<Ulid> plan = PlanCompaction(metas, ranges_);
   if (plan.empty()) return absl::OkStatus();
   std::vector<std::shared_ptr<Block>> inputs;
   for (const auto& b : all) {
     if (std::find(plan.begin(), plan.end(), b->meta().ulid) != plan.end()) inputs.push_back(b);
   }
-  STRATA_ASSIGN_OR_RETURN(std::optional<BlockMeta> meta, CompactBlocks(env_, dir_, inputs));
-  if (meta.has_value()) {
+  const Block* damaged = nullptr;
+  StatusOr<std::optional<BlockMeta>> meta = CompactBlocks(env_, dir_, inputs, &damaged);
+  if (!meta.ok()) {
+    if (damaged != nullptr) MarkCompactionFailedLocked(*damaged, meta.status());
+    return Annotate(meta.status(), "compact blocks");
+  }
+  if (meta->has_value()) {
     STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Block> block,
-                            Block::Open(env_, JoinPath(dir_, meta->ulid.ToString())));
+                            Block::Open(env_, JoinPath(dir_, (*meta)->ulid.ToString())));
     MutexLock lock(&mu_);
     blocks_.push_back(std::move(block));
   }
@@ -324,19 +408,44 @@ Status DBImpl::CompactBlocksLocked(bool* compacted) {
   return absl::OkStatus();
 }
 
+void DBImpl::MarkCompactionFailedLocked(const Block& block, const Status& why) {
+  const std::string name = block.meta().ulid.ToString();
+  std::string warning = StrCat("block ", name, " marked compaction.failed: ", why.message());
+  // From meta.json as it is now: Delete may have rewritten it since Open.
+  StatusOr<BlockMeta> meta = ReadBlockMeta(env_, block.dir());
+  Status written = meta.status();
+  if (meta.ok()) {
+    meta->compaction.failed = true;
+    written = WriteBlockMeta(env_, block.dir(), *meta);
+  }
+  if (!written.ok()) StrAppend(&warning, " (meta.json not updated: ", written.message(), ")");
+  MutexLock lock(&mu_);
+  failed_blocks_.insert(block.meta().ulid);
+  warnings_.push_back(std::move(warning));
+}
+
 Status DBImpl::RetentionLocked() {
+  retention_runs_.fetch_add(1, std::memory_order_relaxed);
   std::vector<std::shared_ptr<Block>> all = blocks();
   if (all.empty()) return absl::OkStatus();
   std::vector<BlockMeta> metas;
   std::vector<uint64_t> sizes;
+  // A block beyond the clock (cut under a clock that was ahead, or
+  // imported) must not make time retention measure from the future, which
+  // would delete every current block.
+  const int64_t now = env_.NowMillis(), ahead = options_.max_future_ms;
+  const int64_t ceiling = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
   for (const auto& b : all) {
     metas.push_back(b->meta());
+    metas.back().max_time_ms = std::min(metas.back().max_time_ms, ceiling);
     sizes.push_back(b->size_bytes());
   }
   const uint64_t other = head_->wal_bytes() + head_->head_chunk_bytes();
   const std::vector<Ulid> doomed =
       BlocksBeyondRetention(metas, sizes, options_.retention_ms, options_.retention_bytes, other);
-  return DeleteBlocks(doomed);
+  Status s = DeleteBlocks(doomed);
+  if (!s.ok()) retention_failed_.fetch_add(1, std::memory_order_relaxed);
+  return Annotate(s, "retention");
 }
 
 Status DBImpl::DeleteBlocks(std::span<const Ulid> ulids) {
@@ -386,14 +495,31 @@ DBStats DBImpl::Stats() const {
   {
     MutexLock lock(&mu_);
     s.blocks = blocks_.size();
-    for (const auto& b : blocks_) s.block_bytes += b->size_bytes();
+    for (const auto& b : blocks_) {
+      s.block_bytes += b->size_bytes();
+      if (b->meta().compaction.failed || failed_blocks_.contains(b->meta().ulid)) {
+        ++s.blocks_compaction_failed;
+      }
+    }
     s.warnings = warnings_;
   }
   s.wal_bytes = head_->wal_bytes();
   s.samples_appended = samples_appended_.load(std::memory_order_relaxed);
   s.samples_refused = samples_refused_.load(std::memory_order_relaxed);
+  s.samples_refused_too_new = head_->refused(Refusal::kTooNew);
+  s.samples_refused_out_of_bounds = head_->refused(Refusal::kOutOfBounds);
+  s.samples_refused_out_of_order = head_->refused(Refusal::kOutOfOrder);
+  s.samples_refused_duplicate = head_->refused(Refusal::kDuplicate);
+  s.samples_refused_series_limit = head_->refused(Refusal::kSeriesLimit);
   s.compactions = compactions_.load(std::memory_order_relaxed);
   s.compactions_failed = compactions_failed_.load(std::memory_order_relaxed);
+  s.retention_runs = retention_runs_.load(std::memory_order_relaxed);
+  s.retention_failed = retention_failed_.load(std::memory_order_relaxed);
+  s.wal_checkpoints_failed = head_->wal_checkpoints_failed();
+  if (Status c = head_->last_checkpoint_error(); !c.ok()) {
+    s.warnings.push_back(
+        StrCat("WAL checkpoint failed (the WAL is kept until one succeeds): ", c.message()));
+  }
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "compression/xor_chunk.h"
@@ -25,6 +26,10 @@ int64_t RangeEnd(int64_t t, int64_t width) {
   int64_t q = t / width;
   if (t % width != 0 && t < 0) --q;
   return q * width + width;
+}
+
+std::string FormatTimestamp(int64_t t_ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(t_ms), absl::UTCTimeZone());
 }
 
 namespace {
@@ -135,6 +140,14 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
   }
   MutexLock lock(&hs.mu);
   if (Series* s = find(); s != nullptr) return s;  // created meanwhile
+  if (ref_hint != 0) {
+    num_series_.fetch_add(1, std::memory_order_relaxed);
+  } else if (!ReserveSeries()) {
+    CountRefusal(Refusal::kSeriesLimit);
+    return absl::InvalidArgumentError(StrCat("series limit of ", options_.max_series,
+                                             " reached (--storage.max-series): new series ",
+                                             labels.ToString(), " refused"));
+  }
   uint64_t ref = ref_hint;
   if (ref != 0) {
     // A replayed ref that is taken already (never by a sane WAL) gets a new one.
@@ -168,9 +181,55 @@ StatusOr<Head::Series*> Head::GetOrCreate(std::string_view encoded, uint64_t has
     index_->Add(ref, s->labels).IgnoreError();  // refs are fresh; labels were validated
     if (rebuilding_index_) created_while_rebuilding_.push_back(ref);
   }
-  num_series_.fetch_add(1, std::memory_order_relaxed);
   *created = true;
   return s;
+}
+
+bool Head::ReserveSeries() {
+  const uint64_t limit = options_.max_series;
+  if (limit == 0) {
+    num_series_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  uint64_t n = num_series_.load(std::memory_order_relaxed);
+  do {
+    if (n >= limit) return false;
+  } while (!num_series_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+Status Head::RefusalError(Refusal why, const index::Labels& labels, int64_t t) const {
+  std::string what;
+  switch (why) {
+    case Refusal::kTooNew:
+      what = StrCat("sample timestamp ", FormatTimestamp(t), " is more than ",
+                    absl::FormatDuration(absl::Milliseconds(options_.max_future_ms)),
+                    " ahead of the server clock (--storage.max-future)");
+      break;
+    case Refusal::kOutOfBounds:
+      what = StrCat("sample timestamp ", FormatTimestamp(t),
+                    " is out of bounds: older than the head's minimum valid time ",
+                    FormatTimestamp(min_valid_time_ms()), " (older data is in blocks)");
+      break;
+    case Refusal::kOutOfOrder:
+      what = options_.ooo_window_ms > 0
+                 ? StrCat("out of order sample outside the out-of-order window of ",
+                          absl::FormatDuration(absl::Milliseconds(options_.ooo_window_ms)),
+                          " (--storage.ooo-window) at timestamp ", FormatTimestamp(t))
+                 : StrCat("out of order sample at timestamp ", FormatTimestamp(t),
+                          " (older than the series' newest sample; no --storage.ooo-window)");
+      break;
+    case Refusal::kDuplicate:
+      what = StrCat("duplicate sample for timestamp ", FormatTimestamp(t), " with another value");
+      break;
+    case Refusal::kSeriesLimit:
+      what = StrCat("series limit of ", options_.max_series, " reached (--storage.max-series)");
+      break;
+    case Refusal::kOther:
+      what = StrCat("the series' chunk cannot take the sample at timestamp ", FormatTimestamp(t));
+      break;
+  }
+  return absl::InvalidArgumentError(StrCat(what, " (", t, " ms) for series ", labels.ToString()));
 }
 
 void Head::UpdateMinMax(int64_t t) {
@@ -210,20 +269,20 @@ void Head::CutChunkLocked(Series& s, int64_t t) {
   s.next_at = RangeEnd(t, options_.chunk_range_ms);
 }
 
-bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
+bool Head::AppendLocked(Series& s, int64_t t, double v, Refusal* why) {
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   if (t < min_valid_time_.load(std::memory_order_relaxed)) {
-    *why = "out of bounds";
+    *why = Refusal::kOutOfBounds;
     return false;
   }
   if (t <= s.max_time) {
     if (t == s.max_time) {
       if (bits == s.last_bits) return true;  // a duplicate of the same sample
-      *why = "duplicate sample for timestamp";
+      *why = Refusal::kDuplicate;
       return false;
     }
     if (options_.ooo_window_ms <= 0 || t < s.max_time - options_.ooo_window_ms) {
-      *why = "out of order sample";
+      *why = Refusal::kOutOfOrder;
       return false;
     }
     std::vector<OooSample>& ooo = s.rare().ooo;
@@ -231,7 +290,7 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
                                 [](const OooSample& a, int64_t b) { return a.t < b; });
     if (pos != ooo.end() && pos->t == t) {
       if (std::bit_cast<uint64_t>(pos->v) == bits) return true;
-      *why = "duplicate sample for timestamp";
+      *why = Refusal::kDuplicate;
       return false;
     }
     // A sample at a timestamp the chunks already hold is a duplicate too;
@@ -255,7 +314,7 @@ bool Head::AppendLocked(Series& s, int64_t t, double v, const char** why) {
     // Only a full 16-bit sample count can fail here (t > max_time holds).
     CutChunkLocked(s, t);
     if (!s.open->Append(t, v).ok()) {
-      *why = "chunk append failed";
+      *why = Refusal::kOther;
       return false;
     }
   }
@@ -607,8 +666,20 @@ Status Head::TruncateWal(int64_t mint) {
   auto keep = [this](uint64_t ref) { return Contains(ref); };
   wal::CheckpointOptions opts;
   opts.compress = options_.wal.compress;
-  return Annotate(wal::Checkpoint(env_, wal_dir, last, keep, mint, opts).status(),
-                  "WAL checkpoint");
+  Status s = wal::Checkpoint(env_, wal_dir, last, keep, mint, opts).status();
+  if (s.ok()) return s;
+  // The in-memory head is truncated already; the WAL stays whole (nothing
+  // is deleted by a failed checkpoint) and the next truncation tries again.
+  // Replay drops the samples before the head's new start anyway.
+  wal_checkpoints_failed_.fetch_add(1, std::memory_order_relaxed);
+  MutexLock lock(&checkpoint_mu_);
+  last_checkpoint_error_ = Annotate(s, StrCat("WAL checkpoint up to segment ", last));
+  return absl::OkStatus();
+}
+
+Status Head::last_checkpoint_error() const {
+  MutexLock lock(&checkpoint_mu_);
+  return last_checkpoint_error_;
 }
 
 uint64_t Head::num_chunks() const {

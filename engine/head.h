@@ -58,6 +58,20 @@ namespace strata::engine {
 // holding `t` (ranges are aligned to multiples of `width`).
 int64_t RangeEnd(int64_t t, int64_t width);
 
+// Why the head refused a sample; counted per reason (Head::refused).
+enum class Refusal {
+  kTooNew,       // beyond the clock plus HeadOptions::max_future_ms
+  kOutOfBounds,  // older than the head's minimum valid time
+  kOutOfOrder,   // older than its series' newest sample beyond the window
+  kDuplicate,    // a timestamp stored already, with another value
+  kSeriesLimit,  // would create a series beyond HeadOptions::max_series
+  kOther,        // a chunk that cannot take the sample (never in practice)
+};
+inline constexpr size_t kNumRefusals = 6;
+
+// RFC 3339 in UTC with milliseconds, for messages about timestamps.
+std::string FormatTimestamp(int64_t t_ms);
+
 struct HeadOptions {
   // Chunks never cross a multiple of this (the block range).
   int64_t chunk_range_ms = 2 * 3600 * 1000;
@@ -66,6 +80,13 @@ struct HeadOptions {
   // Samples older than this are refused ("out of bounds"): the end of the
   // newest block, whose data the head no longer holds.
   int64_t min_valid_time_ms = INT64_MIN;
+  // Samples more than this ahead of the Env's clock are refused by
+  // appenders and dropped by WAL replay (an old WAL may hold them); the
+  // default checks nothing (offline tools).
+  int64_t max_future_ms = INT64_MAX;
+  // Appenders refuse a sample that would create a series beyond this many;
+  // 0: no limit. Replay is not limited (its series were acknowledged).
+  uint64_t max_series = 0;
   wal::WriterOptions wal;
   // Change no file: no WAL writer, no repair of a torn or damaged WAL or
   // chunks_head/ (what precedes the damage is read), no appends.
@@ -79,6 +100,11 @@ struct HeadReplayStats {
   uint64_t mmapped_chunks = 0;
   uint64_t unknown_series_refs = 0;  // samples of series never declared
   uint64_t samples_refused = 0;      // out of order or out of bounds at replay
+  // Samples (and head chunks) beyond the clock plus max_future_ms, which
+  // an older Strata accepted: dropped, or they would keep their series
+  // from taking current samples.
+  uint64_t samples_too_new = 0;
+  uint64_t head_chunks_too_new = 0;
   uint64_t head_chunk_bytes_dropped = 0;
   uint64_t wal_torn_tail_bytes = 0;
   // Set if a WAL record was damaged: where, and what happened (records
@@ -147,7 +173,10 @@ class Head {
   // Drops everything before `mint` (after it went into a block): chunks,
   // series left without samples (and their index entries), head chunk
   // files, and the WAL's older part (checkpointed). Samples before `mint`
-  // are refused from now on.
+  // are refused from now on. A failed WAL checkpoint (e.g. a damaged
+  // segment) does not fail the truncation: it is counted and remembered
+  // (wal_checkpoints_failed, last_checkpoint_error), the WAL is kept as it
+  // is, and the next truncation tries again.
   [[nodiscard]] Status Truncate(int64_t mint);
 
   // Samples from the head's min time to max time; INT64_MAX / INT64_MIN
@@ -160,6 +189,15 @@ class Head {
   uint64_t wal_bytes() const;
   uint64_t head_chunk_bytes() const;
   const HeadOptions& options() const { return options_; }
+  // Samples refused by appenders for `why`.
+  uint64_t refused(Refusal why) const {
+    return refused_[static_cast<size_t>(why)].load(std::memory_order_relaxed);
+  }
+  uint64_t wal_checkpoints_failed() const {
+    return wal_checkpoints_failed_.load(std::memory_order_relaxed);
+  }
+  // The last failed checkpoint's error; OK if none failed.
+  Status last_checkpoint_error() const;
 
   // Flushes head chunk files and syncs and closes the WAL.
   [[nodiscard]] Status Close();
@@ -192,12 +230,23 @@ class Head {
   // `encoded` (hash `hash`) and adds one to its pending count, which keeps
   // it alive until the caller takes it off; `*created` tells which.
   // `ref_hint` (WAL replay) is the ref to give a new series, 0 for the next.
+  // A new series beyond max_series (never on replay, ref_hint != 0) is
+  // refused with InvalidArgument (counted).
   [[nodiscard]] StatusOr<Series*> GetOrCreate(std::string_view encoded, uint64_t hash,
                                               uint64_t ref_hint, bool* created);
   // Appends under the series' lock; false if refused (reason in `*why`).
   // Cuts and maps chunks as needed. The caller updates the head's min and
   // max time (UpdateMinMax) for what was accepted.
-  bool AppendLocked(Series& s, int64_t t, double v, const char** why);
+  bool AppendLocked(Series& s, int64_t t, double v, Refusal* why);
+  // The InvalidArgument an appender returns for a sample refused for `why`,
+  // naming the sample's time, the bound it broke and the series.
+  Status RefusalError(Refusal why, const index::Labels& labels, int64_t t) const;
+  void CountRefusal(Refusal why) {
+    refused_[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  }
+  // Takes one of the max_series places for a new series; false if none is
+  // left. Without a limit, just counts the series.
+  bool ReserveSeries();
   void CutChunkLocked(Series& s, int64_t t);
   // Gives a series replayed from the WAL its chunks from chunks_head/.
   void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks);
@@ -231,6 +280,10 @@ class Head {
   std::atomic<int64_t> min_valid_time_;
   std::atomic<uint64_t> num_series_{0};
   std::atomic<uint64_t> num_mmapped_chunks_{0};
+  std::array<std::atomic<uint64_t>, kNumRefusals> refused_{};
+  std::atomic<uint64_t> wal_checkpoints_failed_{0};
+  mutable Mutex checkpoint_mu_;
+  Status last_checkpoint_error_ ABSL_GUARDED_BY(checkpoint_mu_);
   Status chunk_write_error_;  // first failure to map a chunk (kept in RAM then)
 };
 
@@ -281,6 +334,10 @@ class HeadAppender {
     bool unlogged;
   };
   [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
+  // Whether `t` is beyond the clock plus max_future_ms. The bound is read
+  // from the clock once per transaction (a clock read per sample would
+  // cost the hot path) and again only for a sample beyond it.
+  bool TooNew(int64_t t);
   // Append by handle to `s`, what SeriesPool::Find gave for it.
   [[nodiscard]] Status AppendTo(Head::Series* s, uint64_t handle, int64_t t, double v);
 
@@ -299,6 +356,8 @@ class HeadAppender {
 
   std::vector<Pending> pending_;
   std::vector<wal::RefSample> samples_;  // one for each of pending_
+  int64_t max_valid_time_ = 0;
+  bool max_valid_time_set_ = false;  // reset by Commit and Rollback, to re-read the clock
   std::vector<LabelView> sorted_;
   std::string encoded_;
   std::string record_;

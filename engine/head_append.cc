@@ -13,15 +13,6 @@
 
 namespace strata::engine {
 
-namespace {
-
-Status Refused(const char* why, const index::Labels& labels, int64_t t) {
-  return absl::InvalidArgumentError(
-      StrCat(why, " for series ", labels.ToString(), " at timestamp ", t));
-}
-
-}  // namespace
-
 void HeadAppender::AddPending(Head::Series& s, int64_t t, double v) {
   Pending p{&s, nullptr, nullptr, !s.logged.load(std::memory_order_acquire)};
   if (s.open.has_value()) {
@@ -35,23 +26,37 @@ void HeadAppender::AddPending(Head::Series& s, int64_t t, double v) {
   samples_.push_back({s.ref, t, v});
 }
 
+bool HeadAppender::TooNew(int64_t t) {
+  if (max_valid_time_set_ && t <= max_valid_time_) return false;
+  // Read the clock again: the bound read earlier in the transaction may
+  // be stale.
+  const int64_t now = head_.env_.NowMillis(), ahead = head_.options_.max_future_ms;
+  max_valid_time_ = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
+  max_valid_time_set_ = true;
+  return t > max_valid_time_;
+}
+
 Status HeadAppender::Check(Head::Series& s, int64_t t, double v, bool* duplicate) {
   *duplicate = false;
-  if (t < head_.min_valid_time_ms()) return Refused("out of bounds", s.labels, t);
-  if (t > s.max_time) return absl::OkStatus();
-  if (t == s.max_time) {
+  Refusal why = Refusal::kOther;
+  if (t < head_.min_valid_time_ms()) {
+    why = Refusal::kOutOfBounds;
+  } else if (t > s.max_time) {
+    if (!TooNew(t)) return absl::OkStatus();
+    why = Refusal::kTooNew;
+  } else if (t == s.max_time) {
     if (std::bit_cast<uint64_t>(v) == s.last_bits) {
       *duplicate = true;
       return absl::OkStatus();
     }
-    return Refused("duplicate sample for timestamp", s.labels, t);
+    why = Refusal::kDuplicate;
+  } else {
+    const int64_t window = head_.options_.ooo_window_ms;
+    if (window > 0 && t >= s.max_time - window) return absl::OkStatus();
+    why = Refusal::kOutOfOrder;
   }
-  const int64_t window = head_.options_.ooo_window_ms;
-  if (window <= 0) return Refused("out of order sample", s.labels, t);
-  if (t < s.max_time - window) {
-    return Refused("out of order sample outside the out-of-order window", s.labels, t);
-  }
-  return absl::OkStatus();
+  head_.CountRefusal(why);
+  return head_.RefusalError(why, s.labels, t);
 }
 
 StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64_t t, double v) {
@@ -72,6 +77,13 @@ StatusOr<uint64_t> HeadAppender::Append(std::span<const LabelView> labels, int64
           StrCat("label name \"", sorted_[i].name, "\" appears twice"));
     }
     index::AppendLabelEncoding(&encoded_, sorted_[i].name, sorted_[i].value);
+  }
+  if (TooNew(t)) {
+    // Before the series is looked up, so a refused sample creates none.
+    head_.CountRefusal(Refusal::kTooNew);
+    index::Labels labels;
+    if (!index::Labels::FromEncoded(encoded_, &labels)) labels = {};  // for the message only
+    return head_.RefusalError(Refusal::kTooNew, labels, t);
   }
   const uint64_t hash = LabelsHash(encoded_);
   bool created = false;
@@ -140,7 +152,10 @@ Status HeadAppender::Append(std::span<const RefSample> samples, size_t* left_out
 }
 
 Status HeadAppender::Commit(CommitStats* stats) {
-  if (pending_.empty()) return absl::OkStatus();
+  if (pending_.empty()) {
+    max_valid_time_set_ = false;
+    return absl::OkStatus();
+  }
   // New series first, so the WAL declares a series before its samples;
   // a series another appender is logging right now may be declared twice,
   // which replay accepts.
@@ -163,6 +178,7 @@ Status HeadAppender::Commit(CommitStats* stats) {
   if (!series_rec.empty()) recs[n++] = series_rec;
   recs[n++] = record_;
   Status logged = head_.wal_->Log(std::span<const std::string_view>(recs, n));
+  max_valid_time_set_ = false;
   if (!logged.ok()) {
     Rollback();
     return Annotate(logged, "write WAL");
@@ -180,13 +196,14 @@ Status HeadAppender::Commit(CommitStats* stats) {
     if (i + kAhead < pending_.size()) Prefetch(pending_[i + kAhead]);
     Head::Series& s = *pending_[i].series;
     const wal::RefSample& r = samples_[i];
-    const char* why = nullptr;
+    Refusal why = Refusal::kOther;
     SpinLockHolder lock(&s.mu);
     if (head_.AppendLocked(s, r.t, r.v, &why)) {
       lo = std::min(lo, r.t);
       hi = std::max(hi, r.t);
-    } else if (refused++ == 0) {
-      first = Refused(why, s.labels, r.t);
+    } else {
+      head_.CountRefusal(why);
+      if (refused++ == 0) first = head_.RefusalError(why, s.labels, r.t);
     }
     --s.pending;
   }
@@ -200,6 +217,7 @@ Status HeadAppender::Commit(CommitStats* stats) {
   }
   pending_.clear();
   samples_.clear();
+  max_valid_time_set_ = false;
   if (refused == 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       StrCat(first.message(), " (", refused, " samples of this commit refused)"));
@@ -212,6 +230,7 @@ void HeadAppender::Rollback() {
   }
   pending_.clear();
   samples_.clear();
+  max_valid_time_set_ = false;
 }
 
 }  // namespace strata::engine

@@ -153,10 +153,21 @@ class RefTable {
 
 Status Head::Replay(HeadReplayStats* stats) {
   const int64_t min_valid = min_valid_time_ms();
-  // 1. Full chunks already in chunks_head/, by series.
+  // Samples an older Strata accepted from a client's wrong clock: kept,
+  // they would hold their series' newest time in the future (refusing its
+  // current samples as out of order) and the head's max time with it.
+  const int64_t now = env_.NowMillis(), ahead = options_.max_future_ms;
+  const int64_t max_valid = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
+  // 1. Full chunks already in chunks_head/, by series. A chunk that starts
+  // too far ahead goes (one that only ends there is kept: it holds
+  // current samples too, and holds up its series at most one chunk range).
   absl::flat_hash_map<uint64_t, std::vector<MappedChunk>> mapped;
   STRATA_ASSIGN_OR_RETURN(stats->head_chunk_bytes_dropped, chunks_->Replay([&](const HeadChunk& c) {
     if (c.max_time_ms < min_valid) return;
+    if (c.min_time_ms > max_valid) {
+      ++stats->head_chunks_too_new;
+      return;
+    }
     mapped[c.series_ref].push_back({c.ref, c.min_time_ms, c.max_time_ms});
   }));
 
@@ -168,7 +179,7 @@ Status Head::Replay(HeadReplayStats* stats) {
     SpinLockHolder lock(&s.mu);
     // Samples up to the last mapped chunk are in that chunk.
     if (!s.mapped.empty() && r.t <= s.mapped.back().max_time_ms) return;
-    const char* why = nullptr;
+    Refusal why = Refusal::kOther;
     if (AppendLocked(s, r.t, r.v, &why)) {
       UpdateMinMax(r.t);
       ++*applied;
@@ -233,6 +244,10 @@ Status Head::Replay(HeadReplayStats* stats) {
           }
           // Older than the head (in a block) or in a mapped chunk.
           if (smp.t < min_valid || smp.t <= to->mapped_max) continue;
+          if (smp.t > max_valid) {
+            ++stats->samples_too_new;
+            continue;
+          }
           batches[to->series->ref % num_workers].push_back({to->series, smp.t, smp.v});
         }
         for (size_t i = 0; i < num_workers; ++i) {

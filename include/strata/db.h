@@ -88,6 +88,13 @@ struct Options {
   // much are accepted out of order; 0 (Prometheus' default) refuses them
   // (--storage.ooo-window).
   int64_t out_of_order_window_ms = 0;
+  // Samples more than this ahead of the Env's clock are refused, so that
+  // no client can move the head's window into the future (Prometheus'
+  // scraper allows 10 minutes; --storage.max-future). Must be >= 0.
+  int64_t max_future_ms = 10 * 60 * 1000;
+  // A sample that would create a series beyond this many series in the
+  // head is refused; 0 means no limit (--storage.max-series).
+  uint64_t max_series = 0;
   WalSyncPolicy wal_sync = WalSyncPolicy::kInterval;
   int64_t wal_sync_interval_ms = 1000;
   // Snappy-compress WAL records (Prometheus' --storage.tsdb.wal-compression).
@@ -132,7 +139,9 @@ class Appender {
   // series for a sample that is out of bounds (older than the head, whose
   // older data is in blocks), out of order beyond the out-of-order window,
   // or a duplicate timestamp with another value (the same value again is
-  // accepted and ignored). FailedPrecondition if the DB is closed.
+  // accepted and ignored), more than Options::max_future_ms ahead of the
+  // Env's clock, or a new series beyond Options::max_series.
+  // FailedPrecondition if the DB is closed.
   [[nodiscard]] virtual StatusOr<SeriesRef> Append(std::span<const LabelView> labels,
                                                    int64_t timestamp_ms, double value) = 0;
   [[nodiscard]] StatusOr<SeriesRef> Append(std::initializer_list<LabelView> labels,
@@ -244,10 +253,28 @@ struct DBStats {
   // Refused at Append or Commit: out of bounds, out of order, or a
   // duplicate timestamp with another value.
   uint64_t samples_refused = 0;
+  // samples_refused by reason (a bad label set counts only above).
+  uint64_t samples_refused_too_new = 0;        // beyond Options::max_future_ms
+  uint64_t samples_refused_out_of_bounds = 0;  // older than the head accepts
+  uint64_t samples_refused_out_of_order = 0;   // beyond the out-of-order window
+  uint64_t samples_refused_duplicate = 0;      // same timestamp, another value
+  uint64_t samples_refused_series_limit = 0;   // a new series beyond Options::max_series
   uint64_t compactions = 0;
+  // Failed attempts; background compaction then backs off (1 s doubling
+  // to 1 min) while retention keeps running.
   uint64_t compactions_failed = 0;
+  // Blocks whose chunks or index could not be read by a compaction: their
+  // meta.json says compaction.failed and compaction leaves them alone.
+  uint64_t blocks_compaction_failed = 0;
+  uint64_t retention_runs = 0;
+  uint64_t retention_failed = 0;
+  // WAL checkpoints that failed (e.g. a damaged segment): the head is
+  // truncated anyway and the WAL kept until a checkpoint succeeds.
+  uint64_t wal_checkpoints_failed = 0;
   // Problems found at Open that did not stop it, e.g. a damaged block set
-  // aside ("block 01H...: index: checksum mismatch at offset 4096").
+  // aside ("block 01H...: index: checksum mismatch at offset 4096"), and
+  // the latest failures of background work (a block marked
+  // compaction.failed, a failed WAL checkpoint).
   std::vector<std::string> warnings;
 };
 
@@ -282,7 +309,9 @@ class DB {
   [[nodiscard]] virtual Status Delete(int64_t min_time_ms, int64_t max_time_ms,
                                       std::span<const LabelMatcher> matchers) = 0;
   // Runs what background compaction would: writes the head's old part into
-  // a block, merges blocks, applies retention. Returns when done.
+  // a block, merges blocks, applies retention (even if compaction failed).
+  // Returns when done, with the first error (a block compaction could not
+  // read is marked compaction.failed and left out from then on).
   [[nodiscard]] virtual Status Compact() = 0;
   // Writes a copy of the DB into the new directory `dir`: blocks as hard
   // links and, if `with_head`, the head's samples as one more block.

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace strata::testing {
@@ -83,6 +84,35 @@ Status FaultEnv::Link(const std::string& from, const std::string& to) {
 void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
   MutexLock l(&mu_);
   disk_left_ = bytes;
+  reclaim_ = false;
+}
+
+void FaultEnv::SetDiskFree(std::optional<uint64_t> bytes) {
+  MutexLock l(&mu_);
+  disk_left_ = bytes;
+  reclaim_ = true;
+}
+
+std::optional<uint64_t> FaultEnv::disk_left() {
+  MutexLock l(&mu_);
+  return disk_left_;
+}
+
+uint64_t FaultEnv::TreeBytes(const std::string& path) {
+  if (!base_.IsDirectory(path)) {
+    StatusOr<uint64_t> size = base_.GetFileSize(path);
+    return size.ok() ? *size : 0;
+  }
+  StatusOr<std::vector<std::string>> names = base_.GetChildren(path);
+  if (!names.ok()) return 0;
+  uint64_t total = 0;
+  for (const std::string& n : *names) total += TreeBytes(path + "/" + n);
+  return total;
+}
+
+void FaultEnv::Reclaim(uint64_t bytes) {
+  MutexLock l(&mu_);
+  if (reclaim_ && disk_left_) *disk_left_ += bytes;
 }
 
 std::pair<uint64_t, Status> FaultEnv::AdmitAppend(uint64_t n) {
@@ -121,8 +151,10 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::Wrap(const std::string& path,
 
 StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path) {
   const bool existed = base_.FileExists(path);
+  const uint64_t old_bytes = existed ? TreeBytes(path) : 0;
   auto file = Wrap(path, base_.NewWritableFile(path), true);
   if (file.ok() && existed) {
+    Reclaim(old_bytes);
     MutexLock l(&mu_);
     files_[path].entry_synced = true;  // truncated in place: the entry was there
   }
@@ -146,7 +178,10 @@ Status FaultEnv::RemoveFile(const std::string& path) {
     MutexLock l(&mu_);
     files_.erase(path);
   }
-  return base_.RemoveFile(path);
+  const uint64_t bytes = TreeBytes(path);
+  STRATA_RETURN_IF_ERROR(base_.RemoveFile(path));
+  Reclaim(bytes);
+  return absl::OkStatus();
 }
 
 Status FaultEnv::RemoveAll(const std::string& path) {
@@ -155,12 +190,17 @@ Status FaultEnv::RemoveAll(const std::string& path) {
     std::erase_if(
         files_, [&](const auto& e) { return e.first == path || e.first.starts_with(path + "/"); });
   }
-  return base_.RemoveAll(path);
+  const uint64_t bytes = TreeBytes(path);
+  STRATA_RETURN_IF_ERROR(base_.RemoveAll(path));
+  Reclaim(bytes);
+  return absl::OkStatus();
 }
 
 Status FaultEnv::Rename(const std::string& from, const std::string& to) {
+  const uint64_t replaced = base_.FileExists(to) && !base_.IsDirectory(to) ? TreeBytes(to) : 0;
   Status s = base_.Rename(from, to);
   if (!s.ok()) return s;
+  Reclaim(replaced);
   MutexLock l(&mu_);
   std::map<std::string, FileState> moved;
   std::erase_if(files_, [&](const auto& e) {
@@ -177,8 +217,10 @@ Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
     MutexLock l(&mu_);
     if (!truncate_error_.ok()) return truncate_error_;
   }
+  const uint64_t old_bytes = TreeBytes(path);
   Status s = base_.Truncate(path, size);
   if (!s.ok()) return s;
+  if (old_bytes > size) Reclaim(old_bytes - size);
   MutexLock l(&mu_);
   if (auto it = files_.find(path); it != files_.end() && it->second.synced_bytes > size) {
     it->second.synced_bytes = size;

@@ -13,6 +13,10 @@
 //   - A full disk: SetDiskLimit(n) lets n more bytes be appended in total;
 //     the append that crosses the limit writes what fits and fails with
 //     ResourceExhausted ("disk full"), like a short write(2).
+//     SetDiskFree(n) is the same limit on a disk where removing, truncating
+//     or replacing a file gives its bytes back, as a real file system does
+//     (hard links are not tracked: removing one of two links frees the
+//     bytes too).
 //
 // Renames are modelled as durable at once (a simplification).
 // Part of strata_testing (tests/testing/).
@@ -48,6 +52,9 @@ class FaultEnv final : public EnvWrapper {
   // Failure injection. An OK status clears the error.
   void SetWriteError(Status status);
   void SetDiskLimit(std::optional<uint64_t> bytes);
+  void SetDiskFree(std::optional<uint64_t> bytes);
+  // Bytes that may still be appended; nullopt without a limit.
+  std::optional<uint64_t> disk_left();
   // Makes Truncate fail (e.g. to test what happens when a failed write
   // cannot be undone).
   void SetTruncateError(Status status);
@@ -78,6 +85,10 @@ class FaultEnv final : public EnvWrapper {
   std::pair<uint64_t, Status> AdmitAppend(uint64_t n);
   Status CheckWrite();
   void RecordSync(const std::string& path, uint64_t size);
+  // Bytes of the file `path`, or of every file below the directory `path`.
+  uint64_t TreeBytes(const std::string& path);
+  // With SetDiskFree, gives `bytes` back to the disk.
+  void Reclaim(uint64_t bytes);
 
   Env& base_;
   Mutex mu_;
@@ -86,6 +97,7 @@ class FaultEnv final : public EnvWrapper {
   Status truncate_error_ ABSL_GUARDED_BY(mu_);
   Status link_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
+  bool reclaim_ ABSL_GUARDED_BY(mu_) = false;  // SetDiskFree rather than SetDiskLimit
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -287,10 +287,17 @@ void MemEnv::Unlock(const std::string& path) {
 }
 
 int64_t MemEnv::NowMillis() {
+  if (const int64_t set = now_ms_.load(std::memory_order_relaxed); set != INT64_MIN) return set;
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+void MemEnv::SetNowMillis(std::optional<int64_t> now_ms) {
+  now_ms_.store(now_ms.value_or(INT64_MIN), std::memory_order_relaxed);
+}
+
+void MemEnv::AdvanceMillis(int64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
 
 StatusOr<std::string> MemEnv::Contents(const std::string& path) {
   auto file = Find(path);

@@ -16,9 +16,11 @@
 #ifndef STRATA_TESTS_TESTING_MEM_ENV_H_
 #define STRATA_TESTS_TESTING_MEM_ENV_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,7 +51,11 @@ class MemEnv final : public Env {
   Status SyncDir(const std::string& dir) override;
   Status Link(const std::string& from, const std::string& to) override;
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  // The real clock, or the time SetNowMillis set (for tests that need to
+  // control it; FaultEnv passes it through).
   int64_t NowMillis() override;
+  void SetNowMillis(std::optional<int64_t> now_ms);
+  void AdvanceMillis(int64_t ms);
 
   // Test helpers: the whole contents of `path`, and replacing them (for
   // damaging files on purpose). NotFound if `path` is not a file.
@@ -71,6 +77,8 @@ class MemEnv final : public Env {
   std::map<std::string, std::shared_ptr<FileData>> files_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> dirs_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> locks_ ABSL_GUARDED_BY(mu_);
+  // INT64_MIN: the real clock.
+  std::atomic<int64_t> now_ms_{INT64_MIN};
 };
 
 }  // namespace strata::testing
