@@ -10,6 +10,14 @@
 //     since their directory's last SyncDir().
 //   - Write errors: SetWriteError(status) makes every Append/Flush/Sync fail
 //     with `status` until cleared.
+//   - Failed fsyncs: FailNextSyncs(n) makes the next n WritableFile::Sync()
+//     calls fail with an I/O error (EIO), and models what Linux does then:
+//     the file's dirty pages are dropped (marked clean), so the bytes
+//     written since its last good sync are lost for good. A later Sync()
+//     of the same file succeeds without bringing them back: after a power
+//     loss they read as zeros (a hole), whatever was synced after them
+//     survives. Before a power loss they still read back (the page cache
+//     is not modelled). SyncDir is not affected.
 //   - A full disk: SetDiskLimit(n) lets n more bytes be appended in total;
 //     the append that crosses the limit writes what fits and fails with
 //     ResourceExhausted ("disk full"), like a short write(2).
@@ -48,6 +56,10 @@ class FaultEnv final : public Env {
   // Failure injection. An OK status clears the error.
   void SetWriteError(Status status);
   void SetDiskLimit(std::optional<uint64_t> bytes);
+  // The next `n` file syncs fail and lose the file's unsynced bytes (see
+  // the file comment); 0 clears. Returns nothing; failed_syncs() counts.
+  void FailNextSyncs(int n);
+  int failed_syncs();
   // Makes Truncate fail (e.g. to test what happens when a failed write
   // cannot be undone).
   void SetTruncateError(Status status);
@@ -88,6 +100,8 @@ class FaultEnv final : public Env {
   struct FileState {
     uint64_t synced_bytes = 0;
     bool entry_synced = false;  // the directory entry survives a power loss
+    // [from, to) byte ranges dropped by failed syncs: zeros after a power loss.
+    std::vector<std::pair<uint64_t, uint64_t>> lost;
   };
 
   StatusOr<std::unique_ptr<WritableFile>> Wrap(const std::string& path,
@@ -98,6 +112,11 @@ class FaultEnv final : public Env {
   std::pair<uint64_t, Status> AdmitAppend(uint64_t n);
   Status CheckWrite();
   void RecordSync(const std::string& path, uint64_t size);
+  // If a sync failure is due: records the loss of `path`'s bytes since its
+  // last good sync up to `size`, and returns the error.
+  Status TakeSyncFailure(const std::string& path, uint64_t size);
+  // Overwrites [from, to) of `path` (clipped to its size) with zeros.
+  Status ZeroRange(const std::string& path, uint64_t from, uint64_t to);
 
   Env& base_;
   Mutex mu_;
@@ -106,6 +125,8 @@ class FaultEnv final : public Env {
   Status truncate_error_ ABSL_GUARDED_BY(mu_);
   Status link_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
+  int syncs_to_fail_ ABSL_GUARDED_BY(mu_) = 0;
+  int failed_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };
 
