@@ -483,6 +483,13 @@ void Writer::EnterFailed(const Status& sync_error, const GroupStart& start) {
   }
   if (file_ != nullptr) file_->Close().IgnoreError();  // abandoned: cut back at the rewrite
   file_.reset();
+  // The group's own bytes go at once, so that a crash before the rewrite
+  // does not replay batches reported as failed. Best effort: the rewrite
+  // cuts again, and checks.
+  for (uint32_t i = file_index_; i > start.index; --i) {
+    env_.RemoveFile(StrCat(dir_, "/", SegmentName(i))).IgnoreError();
+  }
+  env_.Truncate(StrCat(dir_, "/", SegmentName(start.index)), start.offset).IgnoreError();
   buf_.clear();
   written_ = 0;
   dirty_ = false;

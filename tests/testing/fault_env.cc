@@ -99,9 +99,24 @@ void FaultEnv::SetDiskLimit(std::optional<uint64_t> bytes) {
   disk_left_ = bytes;
 }
 
-void FaultEnv::FailNextSyncs(int n) {
+void FaultEnv::FailNextSyncs(int n, std::string path_part) {
   MutexLock l(&mu_);
   syncs_to_fail_ = n;
+  sync_fail_path_part_ = std::move(path_part);
+}
+
+void FaultEnv::AdvanceClock(int64_t ms) {
+  MutexLock l(&mu_);
+  clock_offset_ms_ += ms;
+}
+
+int64_t FaultEnv::NowMillis() {
+  int64_t offset;
+  {
+    MutexLock l(&mu_);
+    offset = clock_offset_ms_;
+  }
+  return base_.NowMillis() + offset;
 }
 
 int FaultEnv::failed_syncs() {
@@ -112,6 +127,7 @@ int FaultEnv::failed_syncs() {
 Status FaultEnv::TakeSyncFailure(const std::string& path, uint64_t size) {
   MutexLock l(&mu_);
   if (syncs_to_fail_ <= 0) return absl::OkStatus();
+  if (path.find(sync_fail_path_part_) == std::string::npos) return absl::OkStatus();
   --syncs_to_fail_;
   ++failed_syncs_;
   FileState& state = files_[path];

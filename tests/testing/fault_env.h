@@ -56,10 +56,13 @@ class FaultEnv final : public Env {
   // Failure injection. An OK status clears the error.
   void SetWriteError(Status status);
   void SetDiskLimit(std::optional<uint64_t> bytes);
-  // The next `n` file syncs fail and lose the file's unsynced bytes (see
-  // the file comment); 0 clears. Returns nothing; failed_syncs() counts.
-  void FailNextSyncs(int n);
+  // The next `n` syncs of files whose path contains `path_part` fail and
+  // lose the file's unsynced bytes (see the file comment); 0 clears.
+  // failed_syncs() counts the failures injected so far.
+  void FailNextSyncs(int n, std::string path_part = "");
   int failed_syncs();
+  // Moves NowMillis() on by `ms` (a backoff can pass without sleeping).
+  void AdvanceClock(int64_t ms);
   // Makes Truncate fail (e.g. to test what happens when a failed write
   // cannot be undone).
   void SetTruncateError(Status status);
@@ -93,7 +96,7 @@ class FaultEnv final : public Env {
   StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_.LockFile(path);
   }
-  int64_t NowMillis() override { return base_.NowMillis(); }
+  int64_t NowMillis() override;
 
  private:
   class File;
@@ -126,6 +129,8 @@ class FaultEnv final : public Env {
   Status link_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
   int syncs_to_fail_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string sync_fail_path_part_ ABSL_GUARDED_BY(mu_);
+  int64_t clock_offset_ms_ ABSL_GUARDED_BY(mu_) = 0;
   int failed_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };
