@@ -433,9 +433,12 @@ Status Writer::SyncSegment() {
   dirty_ = false;
   synced_offset_ = segment_offset_;
   written_ = 0;
-  // The buffer is reused, unless a burst grew it far beyond a usual group.
-  constexpr size_t kMaxKeptCapacity = 4 << 20;
-  if (buf_.capacity() > kMaxKeptCapacity) {
+  // The buffer keeps its capacity: growing it again (page faults, copies)
+  // after every sync cost up to 2.5 times the CPU per record in
+  // bench/wal_bench.cc (BM_WalAppend, interval policy, 2000 samples). It
+  // grows past max_unsynced_bytes by one group at most, and doubling may
+  // overshoot that; anything bigger was a burst.
+  if (buf_.capacity() > 2 * options_.max_unsynced_bytes) {
     std::string().swap(buf_);
   } else {
     buf_.clear();

@@ -102,11 +102,11 @@ struct WriterOptions {
   SyncPolicy sync_policy = SyncPolicy::kInterval;
   absl::Duration sync_interval = absl::Seconds(1);
   // Written but unsynced bytes kept for a rewrite after a failed fsync;
-  // a group that leaves more syncs at once (see the file comment). 64 MiB
-  // is several seconds of the heaviest ingest measured (about 12 bytes a
-  // sample in a samples record at 1M samples/s), so the interval policy is
-  // unchanged in practice.
-  uint64_t max_unsynced_bytes = 64ull << 20;
+  // a group that leaves more syncs at once (see the file comment). The
+  // buffer keeps its capacity (up to twice this) between syncs. 16 MiB is
+  // more than a second of 1M samples/s (about 12 bytes a sample in a
+  // samples record), so the interval policy is unchanged in practice.
+  uint64_t max_unsynced_bytes = 16ull << 20;
   // Least time between two attempts to recover from a failed fsync that a
   // Log(), Sync() or NextSegment() starts (Recover() and Close() do not wait).
   absl::Duration recovery_backoff = absl::Seconds(1);
