@@ -504,6 +504,9 @@ DBStats DBImpl::Stats() const {
     s.warnings = warnings_;
   }
   s.wal_bytes = head_->wal_bytes();
+  const wal::WriterStats wal = head_->wal_stats();
+  s.wal_fsync_failures = wal.sync_failures;
+  s.wal_failed = wal.failed;
   s.samples_appended = samples_appended_.load(std::memory_order_relaxed);
   s.samples_refused = samples_refused_.load(std::memory_order_relaxed);
   s.samples_refused_too_new = head_->refused(Refusal::kTooNew);

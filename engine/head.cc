@@ -708,6 +708,10 @@ uint64_t Head::wal_bytes() const {
   return total;
 }
 
+wal::WriterStats Head::wal_stats() const {
+  return wal_ != nullptr ? wal_->stats() : wal::WriterStats{};
+}
+
 uint64_t Head::head_chunk_bytes() const { return chunks_->size_bytes(); }
 
 Status Head::Close() {

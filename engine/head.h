@@ -187,6 +187,8 @@ class Head {
   uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
   uint64_t num_chunks() const;
   uint64_t wal_bytes() const;
+  // The WAL writer's counters (zero when read-only).
+  wal::WriterStats wal_stats() const;
   uint64_t head_chunk_bytes() const;
   const HeadOptions& options() const { return options_; }
   // Samples refused by appenders for `why`.

@@ -189,6 +189,11 @@ std::vector<MetricFamily> ServerMetrics::Collect(const DBStats* stats) const {
                          d(stats->block_bytes)));
     out.push_back(
         Single("strata_wal_bytes", "gauge", "Bytes of the write-ahead log.", d(stats->wal_bytes)));
+    out.push_back(Single("strata_wal_fsync_failures_total", "counter",
+                         "fsyncs of WAL segments that failed.", d(stats->wal_fsync_failures)));
+    out.push_back(Single("strata_wal_failed", "gauge",
+                         "1 while the WAL refuses writes after a failed fsync, else 0.",
+                         d(stats->wal_failed ? 1 : 0)));
     out.push_back(
         Single("strata_compactions_total", "counter", "Compactions run.", d(stats->compactions)));
     out.push_back(Single("strata_compactions_failed_total", "counter", "Compactions failed.",

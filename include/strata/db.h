@@ -172,8 +172,9 @@ class Appender {
   // refused and the rest are kept: the result is then InvalidArgument
   // naming the first refused series and why, with the count of refused
   // samples. Other errors (a failed WAL write; ResourceExhausted when the
-  // disk is full) mean nothing of this transaction was stored. The
-  // appender is empty afterwards and can be reused.
+  // disk is full; Unavailable after a failed WAL fsync, until the WAL
+  // recovered, see DBStats::wal_failed) mean nothing of this transaction
+  // was stored. The appender is empty afterwards and can be reused.
   [[nodiscard]] virtual Status Commit() = 0;
   // Discards everything appended since the last Commit or Rollback.
   virtual void Rollback() = 0;
@@ -249,6 +250,11 @@ struct DBStats {
   uint64_t blocks = 0;
   uint64_t block_bytes = 0;
   uint64_t wal_bytes = 0;
+  // fsyncs of WAL segments that failed. After one the WAL refuses writes
+  // (Commit fails with Unavailable) until it rewrote what it acknowledged
+  // since the last good fsync into a new segment: `wal_failed` meanwhile.
+  uint64_t wal_fsync_failures = 0;
+  bool wal_failed = false;
   uint64_t samples_appended = 0;
   // Refused at Append or Commit: out of bounds, out of order, or a
   // duplicate timestamp with another value.

@@ -1,6 +1,7 @@
 // FaultEnv (see fault_env.h).
 #include "tests/testing/fault_env.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/status_macros.h"
@@ -29,6 +30,8 @@ class FaultEnv::File final : public WritableFile {
   Status Sync() override {
     Status s = env_.CheckWrite();
     if (!s.ok() || !env_.active()) return s;
+    s = env_.TakeSyncFailure(path_, base_->size());
+    if (!s.ok()) return s;
     s = base_->Sync();
     if (s.ok()) env_.RecordSync(path_, base_->size());
     return s;
@@ -45,6 +48,17 @@ class FaultEnv::File final : public WritableFile {
   const std::string path_;
   const std::unique_ptr<WritableFile> base_;
 };
+
+namespace {
+
+// Forgets lost bytes at or beyond `size` (cut off, or never written).
+template <typename State>
+void ClipLost(State* state, uint64_t size) {
+  std::erase_if(state->lost, [&](const auto& r) { return r.first >= size; });
+  for (auto& r : state->lost) r.second = std::min(r.second, size);
+}
+
+}  // namespace
 
 FaultEnv::FaultEnv(Env& base) : EnvWrapper(base), base_(base) {}
 
@@ -115,6 +129,57 @@ void FaultEnv::Reclaim(uint64_t bytes) {
   if (reclaim_ && disk_left_) *disk_left_ += bytes;
 }
 
+void FaultEnv::FailNextSyncs(int n, std::string path_part) {
+  MutexLock l(&mu_);
+  syncs_to_fail_ = n;
+  sync_fail_path_part_ = std::move(path_part);
+}
+
+void FaultEnv::AdvanceClock(int64_t ms) {
+  MutexLock l(&mu_);
+  clock_offset_ms_ += ms;
+}
+
+int64_t FaultEnv::NowMillis() {
+  int64_t offset;
+  {
+    MutexLock l(&mu_);
+    offset = clock_offset_ms_;
+  }
+  return base_.NowMillis() + offset;
+}
+
+int FaultEnv::failed_syncs() {
+  MutexLock l(&mu_);
+  return failed_syncs_;
+}
+
+Status FaultEnv::TakeSyncFailure(const std::string& path, uint64_t size) {
+  MutexLock l(&mu_);
+  if (syncs_to_fail_ <= 0) return absl::OkStatus();
+  if (path.find(sync_fail_path_part_) == std::string::npos) return absl::OkStatus();
+  --syncs_to_fail_;
+  ++failed_syncs_;
+  FileState& state = files_[path];
+  if (size > state.synced_bytes) state.lost.emplace_back(state.synced_bytes, size);
+  return absl::InternalError(StrCat("fsync ", path, ": Input/output error (injected)"));
+}
+
+Status FaultEnv::ZeroRange(const std::string& path, uint64_t from, uint64_t to) {
+  StatusOr<std::string> data = ReadFileToString(base_, path);
+  if (!data.ok()) return data.status();
+  to = std::min<uint64_t>(to, data->size());
+  if (from >= to) return absl::OkStatus();
+  std::fill(data->begin() + static_cast<ptrdiff_t>(from),
+            data->begin() + static_cast<ptrdiff_t>(to), '\0');
+  StatusOr<std::unique_ptr<WritableFile>> f = base_.NewWritableFile(path);
+  if (!f.ok()) return f.status();
+  Status s = (*f)->Append(*data);
+  if (s.ok()) s = (*f)->Sync();
+  Status closed = (*f)->Close();
+  return s.ok() ? closed : s;
+}
+
 std::pair<uint64_t, Status> FaultEnv::AdmitAppend(uint64_t n) {
   MutexLock l(&mu_);
   if (!write_error_.ok()) return {0, write_error_};
@@ -167,8 +232,12 @@ StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::s
   auto file = Wrap(path, base_.NewAppendableFile(path), !existed);
   if (file.ok() && existed && size.ok()) {
     MutexLock l(&mu_);
-    // A file that existed before is taken as durable up to its size.
-    files_[path] = FileState{*size, true};
+    // A file that existed before is taken as durable up to its size,
+    // except for what failed syncs lost.
+    FileState& state = files_[path];
+    state.synced_bytes = *size;
+    state.entry_synced = true;
+    ClipLost(&state, *size);
   }
   return file;
 }
@@ -222,8 +291,10 @@ Status FaultEnv::Truncate(const std::string& path, uint64_t size) {
   if (!s.ok()) return s;
   if (old_bytes > size) Reclaim(old_bytes - size);
   MutexLock l(&mu_);
-  if (auto it = files_.find(path); it != files_.end() && it->second.synced_bytes > size) {
-    it->second.synced_bytes = size;
+  if (auto it = files_.find(path); it != files_.end()) {
+    FileState& state = it->second;
+    state.synced_bytes = std::min(state.synced_bytes, size);
+    ClipLost(&state, size);
   }
   return absl::OkStatus();
 }
@@ -252,11 +323,14 @@ Status FaultEnv::DropUnsyncedData() {
     if (!base_.FileExists(path)) continue;
     Status s =
         state.entry_synced ? base_.Truncate(path, state.synced_bytes) : base_.RemoveFile(path);
+    for (const auto& [from, to] : state.lost) {
+      if (s.ok() && state.entry_synced) s = ZeroRange(path, from, to);
+    }
     if (!s.ok()) return s;
   }
   MutexLock l(&mu_);
   for (const auto& [path, state] : files) {
-    if (state.entry_synced) files_[path] = FileState{state.synced_bytes, true};
+    if (state.entry_synced) files_[path] = FileState{state.synced_bytes, true, {}};
   }
   return absl::OkStatus();
 }

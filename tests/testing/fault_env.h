@@ -10,6 +10,14 @@
 //     since their directory's last SyncDir().
 //   - Write errors: SetWriteError(status) makes every Append/Flush/Sync fail
 //     with `status` until cleared.
+//   - Failed fsyncs: FailNextSyncs(n) makes the next n WritableFile::Sync()
+//     calls fail with an I/O error (EIO), and models what Linux does then:
+//     the file's dirty pages are dropped (marked clean), so the bytes
+//     written since its last good sync are lost for good. A later Sync()
+//     of the same file succeeds without bringing them back: after a power
+//     loss they read as zeros (a hole), whatever was synced after them
+//     survives. Before a power loss they still read back (the page cache
+//     is not modelled). SyncDir is not affected.
 //   - A full disk: SetDiskLimit(n) lets n more bytes be appended in total;
 //     the append that crosses the limit writes what fits and fails with
 //     ResourceExhausted ("disk full"), like a short write(2).
@@ -55,6 +63,13 @@ class FaultEnv final : public EnvWrapper {
   void SetDiskFree(std::optional<uint64_t> bytes);
   // Bytes that may still be appended; nullopt without a limit.
   std::optional<uint64_t> disk_left();
+  // The next `n` syncs of files whose path contains `path_part` fail and
+  // lose the file's unsynced bytes (see the file comment); 0 clears.
+  // failed_syncs() counts the failures injected so far.
+  void FailNextSyncs(int n, std::string path_part = "");
+  int failed_syncs();
+  // Moves NowMillis() on by `ms` (a backoff can pass without sleeping).
+  void AdvanceClock(int64_t ms);
   // Makes Truncate fail (e.g. to test what happens when a failed write
   // cannot be undone).
   void SetTruncateError(Status status);
@@ -69,12 +84,15 @@ class FaultEnv final : public EnvWrapper {
   Status Truncate(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
   Status Link(const std::string& from, const std::string& to) override;
+  int64_t NowMillis() override;
 
  private:
   class File;
   struct FileState {
     uint64_t synced_bytes = 0;
     bool entry_synced = false;  // the directory entry survives a power loss
+    // [from, to) byte ranges dropped by failed syncs: zeros after a power loss.
+    std::vector<std::pair<uint64_t, uint64_t>> lost;
   };
 
   StatusOr<std::unique_ptr<WritableFile>> Wrap(const std::string& path,
@@ -89,6 +107,11 @@ class FaultEnv final : public EnvWrapper {
   uint64_t TreeBytes(const std::string& path);
   // With SetDiskFree, gives `bytes` back to the disk.
   void Reclaim(uint64_t bytes);
+  // If a sync failure is due: records the loss of `path`'s bytes since its
+  // last good sync up to `size`, and returns the error.
+  Status TakeSyncFailure(const std::string& path, uint64_t size);
+  // Overwrites [from, to) of `path` (clipped to its size) with zeros.
+  Status ZeroRange(const std::string& path, uint64_t from, uint64_t to);
 
   Env& base_;
   Mutex mu_;
@@ -98,6 +121,10 @@ class FaultEnv final : public EnvWrapper {
   Status link_error_ ABSL_GUARDED_BY(mu_);
   std::optional<uint64_t> disk_left_ ABSL_GUARDED_BY(mu_);
   bool reclaim_ ABSL_GUARDED_BY(mu_) = false;  // SetDiskFree rather than SetDiskLimit
+  int syncs_to_fail_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string sync_fail_path_part_ ABSL_GUARDED_BY(mu_);
+  int64_t clock_offset_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int failed_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
 };
 

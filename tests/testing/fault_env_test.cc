@@ -51,6 +51,59 @@ TEST(FaultEnvTest, PowerLossKeepsOnlySyncedBytesAndSyncedEntries) {
   EXPECT_FALSE(mem.FileExists("/d/b"));
 }
 
+TEST(FaultEnvTest, FailedSyncLosesTheUnsyncedBytesEvenAfterALaterGoodSync) {
+  MemEnv mem;
+  FaultEnv env(mem);
+  ASSERT_TRUE(env.CreateDirs("/d").ok());
+  auto f = env.NewWritableFile("/d/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(env.SyncDir("/d").ok());
+  ASSERT_TRUE((*f)->Append("good").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Append("lost").ok());
+  env.FailNextSyncs(1);
+  const Status failed = (*f)->Sync();
+  EXPECT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("/d/f"), std::string_view::npos) << failed;
+  EXPECT_EQ(env.failed_syncs(), 1);
+  // The next sync succeeds, but cannot bring back what the failed one lost.
+  ASSERT_TRUE((*f)->Append("later").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  EXPECT_EQ(*mem.Contents("/d/f"), "goodlostlater");  // before the crash: still readable
+  env.SetActive(false);
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  env.SetActive(true);
+  EXPECT_EQ(*mem.Contents("/d/f"), std::string("good\0\0\0\0later", 13));
+}
+
+TEST(FaultEnvTest, FailedSyncCountsDownAndCutBytesAreNotLostAgain) {
+  MemEnv mem;
+  FaultEnv env(mem);
+  ASSERT_TRUE(env.CreateDirs("/d").ok());
+  auto f = env.NewWritableFile("/d/f");
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(env.SyncDir("/d").ok());
+  ASSERT_TRUE((*f)->Append("good").ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Append("lost").ok());
+  env.FailNextSyncs(2);
+  EXPECT_FALSE((*f)->Sync().ok());
+  EXPECT_FALSE((*f)->Sync().ok());
+  EXPECT_TRUE((*f)->Sync().ok());
+  EXPECT_EQ(env.failed_syncs(), 2);
+  ASSERT_TRUE((*f)->Close().ok());
+  // Cut back to the good prefix and written again: the new bytes survive.
+  ASSERT_TRUE(env.Truncate("/d/f", 4).ok());
+  auto g = env.NewAppendableFile("/d/f");
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE((*g)->Append("again").ok());
+  ASSERT_TRUE((*g)->Sync().ok());
+  env.SetActive(false);
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  env.SetActive(true);
+  EXPECT_EQ(*mem.Contents("/d/f"), "goodagain");
+}
+
 TEST(FaultEnvTest, InjectedWriteErrorAndFullDisk) {
   MemEnv mem;
   FaultEnv env(mem);

@@ -18,8 +18,10 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "strata/env.h"
+#include "tests/testing/fault_env.h"
 #include "tests/testing/process.h"
 #include "tests/testing/prometheus_fixture.h"
+#include "wal/format.h"
 #include "wal/reader.h"
 #include "wal/records.h"
 #include "wal/writer.h"
@@ -114,6 +116,30 @@ class PrometheusReadsStrataWalTest : public ::testing::TestWithParam<bool> {
         << "prometheus did not become ready: " << testing::RunCommand("tail -n 30 " + log).output;
   }
 
+  // Checks that Prometheus serves the samples the tests log: series job="a"
+  // and "b", 80 samples from t0 every 15 s.
+  void ExpectServes(int64_t t0) {
+    for (int i : {0, 17, 79}) {
+      const int64_t t = t0 + i * 15000;
+      const std::string body = Get(absl::StrFormat(
+          "/api/v1/query?query=strata_interop%%7Bjob%%3D%%22a%%22%%7D&time=%.3f", t / 1000.0));
+      const std::string want =
+          absl::StrFormat("\"value\":[%.3f,\"%s\"]", t / 1000.0, absl::StrFormat("%g", i * 0.5));
+      // Prometheus prints the time without trailing zeros.
+      std::string want_trimmed = want;
+      while (want_trimmed.find(".000,") != std::string::npos) {
+        want_trimmed.replace(want_trimmed.find(".000,"), 5, ",");
+      }
+      EXPECT_TRUE(body.find(want) != std::string::npos ||
+                  body.find(want_trimmed) != std::string::npos)
+          << "query at " << t << " ms returned " << body << "; wanted " << want_trimmed;
+    }
+    const std::string count = Get(
+        absl::StrFormat("/api/v1/query?query=count_over_time(strata_interop%%5B30m%%5D)&time=%.3f",
+                        (t0 + 79 * 15000) / 1000.0));
+    EXPECT_NE(count.find("\"80\""), std::string::npos) << count;
+  }
+
   // The body of GET `path`, or "" on a transport error.
   std::string Get(const std::string& path) const {
     StatusOr<testing::HttpResponse> r = testing::HttpGet(port_, path);
@@ -149,25 +175,49 @@ TEST_P(PrometheusReadsStrataWalTest, ServesTheSamplesStrataLogged) {
   ASSERT_TRUE((*w)->Close().ok());
 
   StartPrometheus();
-  for (int i : {0, 17, 79}) {
-    const int64_t t = t0 + i * 15000;
-    const std::string body = Get(absl::StrFormat(
-        "/api/v1/query?query=strata_interop%%7Bjob%%3D%%22a%%22%%7D&time=%.3f", t / 1000.0));
-    const std::string want =
-        absl::StrFormat("\"value\":[%.3f,\"%s\"]", t / 1000.0, absl::StrFormat("%g", i * 0.5));
-    // Prometheus prints the time without trailing zeros.
-    std::string want_trimmed = want;
-    while (want_trimmed.find(".000,") != std::string::npos) {
-      want_trimmed.replace(want_trimmed.find(".000,"), 5, ",");
+  ExpectServes(t0);
+}
+
+// After a failed fsync the writer cuts the damaged segment back to its last
+// good sync (mid-page: a short segment) and rewrites the rest into the
+// next one (wal/writer.h); Prometheus reads that WAL whole.
+TEST_P(PrometheusReadsStrataWalTest, ReadsTheWalRewrittenAfterAFailedFsync) {
+  const int64_t now_ms = Env::Default()->NowMillis();
+  const int64_t t0 = (now_ms - 20 * 60 * 1000) / 15000 * 15000;
+  std::vector<RefSeries> series = {{1, {{"__name__", "strata_interop"}, {"job", "a"}}},
+                                   {2, {{"__name__", "strata_interop"}, {"job", "b"}}}};
+  std::string rec;
+  EncodeSeries(series, &rec);
+  testing::FaultEnv env(*Env::Default());
+  WriterOptions options;
+  options.compress = GetParam();
+  options.sync_policy = SyncPolicy::kNever;
+  auto w = Writer::Open(env, root_ + "/data/wal", options);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE((*w)->Log(rec).ok());
+  for (int i = 0; i < 80; ++i) {
+    std::vector<RefSample> batch = {{1, t0 + i * 15000, i * 0.5}, {2, t0 + i * 15000, 1000.0 + i}};
+    rec.clear();
+    EncodeSamples(batch, &rec);
+    ASSERT_TRUE((*w)->Log(rec).ok());
+    if (i == 30) {
+      ASSERT_TRUE((*w)->Sync().ok());
     }
-    EXPECT_TRUE(body.find(want) != std::string::npos ||
-                body.find(want_trimmed) != std::string::npos)
-        << "query at " << t << " ms returned " << body << "; wanted " << want_trimmed;
+    if (i == 60) {
+      env.FailNextSyncs(1);
+      ASSERT_FALSE((*w)->Sync().ok());
+      ASSERT_TRUE((*w)->Recover().ok());
+    }
   }
-  const std::string count = Get(
-      absl::StrFormat("/api/v1/query?query=count_over_time(strata_interop%%5B30m%%5D)&time=%.3f",
-                      (t0 + 79 * 15000) / 1000.0));
-  EXPECT_NE(count.find("\"80\""), std::string::npos) << count;
+  ASSERT_TRUE((*w)->Close().ok());
+  env.SetActive(false);
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  StatusOr<uint64_t> cut = Env::Default()->GetFileSize(root_ + "/data/wal/00000000");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_NE(*cut % kPageSize, 0u) << "segment 0 should end mid-page, where it was cut";
+
+  StartPrometheus();
+  ExpectServes(t0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, PrometheusReadsStrataWalTest, ::testing::Bool(),

@@ -225,7 +225,11 @@ TEST(WriterTest, SyncPolicyNeverDoesNotSyncUntilClose) {
 TEST(WriterTest, FailedWriteIsUndoneAndLaterWritesSucceed) {
   MemEnv mem;
   FaultEnv env(mem);
-  auto w = OpenWriter(env);
+  // No interval flusher: an injected write error fails its fsync too,
+  // which would put the writer in its failed state (writer_fsync_test.cc).
+  WriterOptions options;
+  options.sync_policy = SyncPolicy::kNever;
+  auto w = OpenWriter(env, options);
   ASSERT_TRUE(w->Log(Payload(10, 1)).ok());
   env.SetWriteError(absl::InternalError("injected EIO"));
   const Status failed = w->Log(Payload(10, 2));
@@ -259,7 +263,11 @@ TEST(WriterTest, FullDiskFailsWithResourceExhaustedStoresNoPartAndResumes) {
 TEST(WriterTest, ErrorIsStickyWhenTheWriteCannotBeUndone) {
   MemEnv mem;
   FaultEnv env(mem);
-  auto w = OpenWriter(env);
+  // No interval flusher: an injected write error fails its fsync too,
+  // which would put the writer in its failed state (writer_fsync_test.cc).
+  WriterOptions options;
+  options.sync_policy = SyncPolicy::kNever;
+  auto w = OpenWriter(env, options);
   ASSERT_TRUE(w->Log(Payload(10, 1)).ok());
   // Every write fails, and so does the truncation that would undo it.
   env.SetWriteError(absl::InternalError("injected EIO"));
