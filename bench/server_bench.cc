@@ -40,9 +40,10 @@ std::string MakeRequest(int series, int samples_per_series) {
 // Visits what RemoteWrite reads; returns a checksum so nothing is elided.
 double Consume(const WriteRequestView& view) {
   double sum = 0;
-  for (const WireSeries& s : view.series) {
-    for (const WireLabel& l : s.labels) sum += static_cast<double>(l.name.size() + l.value.size());
-    for (const WireSample& smp : s.samples)
+  for (const WireSeries& s : view.series()) {
+    for (const WireLabel& l : s.labels())
+      sum += static_cast<double>(l.name.size() + l.value.size());
+    for (const WireSample& smp : s.samples())
       sum += smp.value + static_cast<double>(smp.timestamp_ms);
   }
   return sum;
@@ -54,7 +55,7 @@ void BM_WriteRequestDecode(benchmark::State& state) {
   const std::string proto = MakeRequest(series, per_series);
   WriteRequestDecoder decoder;
   for (auto _ : state) {
-    auto view = decoder.Decode(proto);
+    auto view = decoder.Decode(proto, WriteLimits());
     if (!view.ok()) {
       state.SkipWithError("decode failed");
       return;

@@ -284,9 +284,9 @@ void Api::RuntimeInfo(Call& c) {
 }
 
 void Api::StoreMetadata(const WriteRequestView& view) {
-  if (view.metadata.empty()) return;
+  if (view.metadata().empty()) return;
   MutexLock l(&metadata_mu_);
-  for (const WireMetadata& m : view.metadata) {
+  for (const WireMetadata& m : view.metadata()) {
     if (m.metric_family_name.empty()) continue;
     MetadataEntry e;
     const size_t t = static_cast<size_t>(m.type);

@@ -57,6 +57,7 @@ struct ApiOptions {
   std::string storage_path;  // for snapshots: <storage_path>/snapshots/<name>
   bool enable_admin_api = false;
   uint64_t max_body_bytes = 32 << 20;  // also the limit after snappy decoding
+  WriteLimits write_limits;            // what one remote-write request may hold
   int64_t max_samples = 50'000'000;    // per remote read
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t retention_ms = 0;
