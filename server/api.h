@@ -29,6 +29,7 @@
 #include "query/engine.h"
 #include "server/http_params.h"
 #include "server/http_server.h"
+#include "server/metadata_store.h"
 #include "server/metrics.h"
 #include "server/remote_read.h"
 #include "server/write_request.h"
@@ -90,11 +91,6 @@ class Api {
     DB* db;
     HttpResponse* res;
   };
-  struct MetadataEntry {
-    std::string type, help, unit;
-    friend bool operator==(const MetadataEntry&, const MetadataEntry&) = default;
-  };
-
   // Returns the handler name for metrics.
   std::string_view Route(const HttpRequest& req, HttpResponse* res);
   std::string_view RouteApi(std::string_view path, Call& c);
@@ -123,9 +119,7 @@ class Api {
   const int64_t start_time_ms_;
   std::atomic<DB*> db_{nullptr};
 
-  mutable Mutex metadata_mu_;
-  std::map<std::string, std::vector<MetadataEntry>, std::less<>> metadata_
-      ABSL_GUARDED_BY(metadata_mu_);
+  MetadataStore metadata_;  // from remote write, for /api/v1/metadata
 };
 
 }  // namespace strata::server
