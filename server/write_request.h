@@ -50,14 +50,14 @@
 namespace strata::server {
 
 // What one remote-write request may hold. 0 means no limit. The defaults
-// are far above what real senders batch (Prometheus sends at most
-// max_samples_per_send = 2000 samples per request by default, each float
-// sample its own TimeSeries; vmagent at most 10,000 rows,
-// -remoteWrite.maxRowsPerBlock) and at or above what a 32 MiB body of
-// realistic series can hold (~18 bytes per sample, ~100 per series), so
-// they only refuse malformed or hostile requests, and the work and
-// memory a request causes after decoding (appender buffers, WAL records)
-// stays bounded by them.
+// are far above what real senders batch (Prometheus 2.42 sends at most
+// max_samples_per_send = 500 samples per request, 2,000 in later
+// versions, each float sample its own TimeSeries; vmagent at most 10,000
+// rows, -remoteWrite.maxRowsPerBlock) and at or above what a 32 MiB body
+// of realistic series holds (~18 bytes per sample, ~100 per series), so
+// they refuse only malformed or hostile requests. They bound the work a
+// request causes after decoding (appender buffers, WAL records); the
+// decoder's own memory is its decompressed buffer whatever they are.
 struct WriteLimits {
   // Labels on one TimeSeries (--web.max-labels-per-series). Prometheus'
   // scrape label_limit is unlimited by default, Mimir's and
@@ -66,11 +66,12 @@ struct WriteLimits {
   // index per series. Exceeding it refuses the request (InvalidArgument).
   uint32_t max_labels_per_series = 256;
   // TimeSeries messages in one request, empty ones included
-  // (--web.max-series-per-request): 500x Prometheus' and 100x vmagent's
-  // default batch. Exceeding it refuses the request (ResourceExhausted).
+  // (--web.max-series-per-request): 100x vmagent's default batch, 500x
+  // a current Prometheus'. Exceeding it refuses the request
+  // (ResourceExhausted).
   uint64_t max_series_per_request = 1'000'000;
   // Float samples plus native-histogram samples in one request
-  // (--web.max-samples-per-request): 5,000x Prometheus' default batch.
+  // (--web.max-samples-per-request): 1,000x vmagent's default batch.
   // Exceeding it refuses the request (ResourceExhausted).
   uint64_t max_samples_per_request = 10'000'000;
   // Bytes of one label name and value (--web.max-label-name-bytes,
