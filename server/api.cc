@@ -32,9 +32,6 @@ std::string FormatRfc3339(int64_t ms) {
   return StrCat(buf, ".", ms % 1000 / 100, (ms % 100) / 10, ms % 10, "Z");
 }
 
-constexpr std::string_view kMetricTypes[] = {"unknown",        "counter", "gauge", "histogram",
-                                             "gaugehistogram", "summary", "info",  "stateset"};
-
 void PlainText(HttpResponse* res, int status, std::string_view body) {
   res->status = status;
   res->content_type = "text/plain; charset=utf-8";
@@ -227,23 +224,7 @@ void Api::RuntimeInfo(Call& c) {
   RespondSuccess(c.res, data);
 }
 
-void Api::StoreMetadata(const WriteRequestView& view) {
-  if (view.metadata.empty()) return;
-  MutexLock l(&metadata_mu_);
-  for (const WireMetadata& m : view.metadata) {
-    if (m.metric_family_name.empty()) continue;
-    MetadataEntry e;
-    const size_t t = static_cast<size_t>(m.type);
-    e.type = std::string(t < std::size(kMetricTypes) ? kMetricTypes[t] : "unknown");
-    e.help = std::string(m.help);
-    e.unit = std::string(m.unit);
-    auto& list = metadata_[std::string(m.metric_family_name)];
-    // The newest description first; keep a handful of distinct ones.
-    std::erase(list, e);
-    list.insert(list.begin(), std::move(e));
-    if (list.size() > 4) list.resize(4);
-  }
-}
+void Api::StoreMetadata(const WriteRequestView& view) { metadata_.Store(view); }
 
 void Api::Metadata(Call& c) {
   int64_t limit = -1, limit_per_metric = -1;
@@ -256,31 +237,8 @@ void Api::Metadata(Call& c) {
       return;
     }
   }
-  const std::string_view metric = c.params.Get("metric");
-  std::string data = "{";
-  int64_t n = 0;
-  MutexLock l(&metadata_mu_);
-  for (const auto& [name, list] : metadata_) {
-    if (!metric.empty() && name != metric) continue;
-    if (limit >= 0 && n >= limit) break;
-    if (n++ > 0) data.push_back(',');
-    AppendJsonString(&data, name);
-    data.append(":[");
-    int64_t k = 0;
-    for (const MetadataEntry& e : list) {
-      if (limit_per_metric > 0 && k >= limit_per_metric) break;
-      if (k++ > 0) data.push_back(',');
-      data.append("{\"type\":");
-      AppendJsonString(&data, e.type);
-      data.append(",\"help\":");
-      AppendJsonString(&data, e.help);
-      data.append(",\"unit\":");
-      AppendJsonString(&data, e.unit);
-      data.push_back('}');
-    }
-    data.push_back(']');
-  }
-  data.push_back('}');
+  std::string data;
+  metadata_.AppendJson(c.params.Get("metric"), limit, limit_per_metric, &data);
   RespondSuccess(c.res, data);
 }
 

@@ -32,6 +32,7 @@
 #include "server/http_params.h"
 #include "server/http_server.h"
 #include "server/internal/request_limits.h"
+#include "server/metadata_store.h"
 #include "server/metrics.h"
 #include "server/remote_read.h"
 #include "server/response_stream.h"
@@ -82,6 +83,7 @@ struct ApiOptions {
   // one request near 1 GiB.
   int64_t query_timeout_ms = 2 * 60 * 1000;
   int64_t max_series = 1'000'000;
+  WriteLimits write_limits;  // what one remote-write request may hold
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t retention_ms = 0;
   uint64_t retention_bytes = 0;
@@ -139,11 +141,6 @@ class Api final : public HttpService {
   static std::span<const Route<Handler>> Routes();
 
  private:
-  struct MetadataEntry {
-    std::string type, help, unit;
-    friend bool operator==(const MetadataEntry&, const MetadataEntry&) = default;
-  };
-
   void Healthy(Call& c);
   void Ready(Call& c);
   void MetricsPage(Call& c);
@@ -188,9 +185,7 @@ class Api final : public HttpService {
   std::atomic<DB*> db_{nullptr};
   internal::ConcurrencyGate remote_reads_{options_.remote_read_concurrent_limit};
 
-  mutable Mutex metadata_mu_;
-  std::map<std::string, std::vector<MetadataEntry>, std::less<>> metadata_
-      ABSL_GUARDED_BY(metadata_mu_);
+  MetadataStore metadata_;  // from remote write, for /api/v1/metadata
 };
 
 }  // namespace strata::server

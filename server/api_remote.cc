@@ -14,12 +14,6 @@ void Text(HttpResponse* res, int status, std::string_view body) {
   res->body = StrCat(body, "\n");
 }
 
-// Bounds on one label, so that a runaway client cannot put megabytes into
-// the index per series (Prometheus leaves this to scrape configs'
-// label_*_length_limit; remote write has no other guard).
-constexpr size_t kMaxLabelNameBytes = 1024;
-constexpr size_t kMaxLabelValueBytes = 64 * 1024;
-
 // At most this many bytes of each name and value go into an error message.
 constexpr size_t kMaxShownBytes = 100;
 
@@ -40,19 +34,19 @@ std::string SeriesString(std::span<const LabelView> labels) {
 
 // What the engine accepts but a remote-write series must not be. (Empty
 // and repeated names, and unsorted labels, are the engine's to handle.)
-Status CheckSeries(std::span<const LabelView> labels) {
+Status CheckSeries(std::span<const LabelView> labels, const WriteLimits& limits) {
   bool named = false;
   for (const LabelView& l : labels) {
     if (l.name == "__name__" && !l.value.empty()) named = true;
-    if (l.name.size() > kMaxLabelNameBytes) {
-      return absl::InvalidArgumentError(StrCat("label name of ", l.name.size(),
-                                               " bytes is longer than the limit of ",
-                                               kMaxLabelNameBytes));
+    if (limits.max_label_name_bytes != 0 && l.name.size() > limits.max_label_name_bytes) {
+      return absl::InvalidArgumentError(
+          StrCat("label name of ", l.name.size(), " bytes is longer than the limit of ",
+                 limits.max_label_name_bytes, " (--web.max-label-name-bytes)"));
     }
-    if (l.value.size() > kMaxLabelValueBytes) {
-      return absl::InvalidArgumentError(StrCat("label ", Shown(l.name), " has a value of ",
-                                               l.value.size(), " bytes, over the limit of ",
-                                               kMaxLabelValueBytes));
+    if (limits.max_label_value_bytes != 0 && l.value.size() > limits.max_label_value_bytes) {
+      return absl::InvalidArgumentError(StrCat(
+          "label ", Shown(l.name), " has a value of ", l.value.size(), " bytes, over the limit of ",
+          limits.max_label_value_bytes, " (--web.max-label-value-bytes)"));
     }
   }
   if (!named) return absl::InvalidArgumentError("no metric name (__name__ label)");
@@ -92,9 +86,11 @@ void Api::RemoteWrite(Call& c) {
         c.res, 415,
         StrCat("unsupported content encoding \"", encoding, "\": remote write wants snappy"));
   }
+  // One per thread: its buffer is reused by the thread's next request
+  // (and given back after an unusually large one, see DecodeSnappy).
   thread_local WriteRequestDecoder decoder;
   StatusOr<const WriteRequestView*> view =
-      decoder.DecodeSnappy(c.req.body, options_.max_body_bytes);
+      decoder.DecodeSnappy(c.req.body, options_.max_body_bytes, options_.write_limits);
   if (!view.ok()) {
     const int code = view.status().code() == absl::StatusCode::kResourceExhausted ? 413 : 400;
     return Text(c.res, code, FromAbsl(view.status().message()));
@@ -104,12 +100,12 @@ void Api::RemoteWrite(Call& c) {
   std::vector<LabelView> labels;
   Status first_error;
   uint64_t samples = 0, refused = 0, histograms = 0;
-  for (const WireSeries& s : (*view)->series) {
+  for (const WireSeries& s : (*view)->series()) {
+    histograms += s.num_histograms();
+    if (s.samples().empty()) continue;
     labels.clear();
-    for (const WireLabel& l : s.labels) labels.push_back({l.name, l.value});
-    histograms += s.num_histograms;
-    if (s.samples.empty()) continue;
-    samples += s.samples.size();
+    for (const WireLabel& l : s.labels()) labels.push_back({l.name, l.value});
+    samples += s.samples().size();
     // Bad data refuses the sample (400 at the end, the good samples kept);
     // anything else fails the request with a status Prometheus retries.
     auto refuse = [&](const Status& st, size_t n) {
@@ -119,21 +115,22 @@ void Api::RemoteWrite(Call& c) {
             StrCat("series ", SeriesString(labels), ": ", FromAbsl(st.message())));
       }
     };
-    if (Status st = CheckSeries(labels); !st.ok()) {
-      refuse(st, s.samples.size());
+    if (Status st = CheckSeries(labels, options_.write_limits); !st.ok()) {
+      refuse(st, s.samples().size());
       continue;
     }
-    StatusOr<SeriesRef> ref = app->Append(labels, s.samples[0].timestamp_ms, s.samples[0].value);
+    auto sample = s.samples().begin();
+    StatusOr<SeriesRef> ref = app->Append(labels, sample->timestamp_ms, sample->value);
     if (!ref.ok()) {
       if (ref.status().code() != absl::StatusCode::kInvalidArgument) {
         app->Rollback();
         return Text(c.res, RetryableStatus(ref.status()), FromAbsl(ref.status().message()));
       }
-      refuse(ref.status(), s.samples.size());
+      refuse(ref.status(), s.samples().size());
       continue;
     }
-    for (size_t i = 1; i < s.samples.size(); ++i) {
-      Status st = app->Append(*ref, s.samples[i].timestamp_ms, s.samples[i].value);
+    for (++sample; sample != s.samples().end(); ++sample) {
+      Status st = app->Append(*ref, sample->timestamp_ms, sample->value);
       if (st.ok()) continue;
       if (st.code() != absl::StatusCode::kInvalidArgument) {
         app->Rollback();

@@ -1,8 +1,8 @@
-// Minimal protobuf wire-format helpers for the remote-read messages
-// (https://protobuf.dev/programming-guides/encoding/): a bounds-checked
-// reader of tags, varints, fixed64 and length-delimited fields, and
-// appenders for the same. server/ may not use compression/ (STYLE.md §1),
-// hence these few lines of its own.
+// Minimal protobuf wire-format helpers for the remote-write and
+// remote-read messages (https://protobuf.dev/programming-guides/encoding/):
+// a bounds-checked reader of tags, varints, fixed64 and length-delimited
+// fields, and appenders for the same. server/ may not use compression/
+// (STYLE.md §1), hence these few lines of its own.
 //
 // Thread-safety: value types, one thread at a time.
 #ifndef STRATA_SERVER_INTERNAL_PROTOWIRE_H_
@@ -17,43 +17,56 @@ namespace strata::server::internal {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
-// Reads fields from `data`; every method returns false on damage (and the
-// reader is then unusable).
+// Reads fields from `data`; every method returns false on damage (the
+// reader is then unusable, and error() says what was wrong at offset()).
 class ProtoReader {
  public:
-  explicit ProtoReader(std::string_view data) : data_(data) {}
+  // `base_offset` is where `data` starts in the outermost message, so
+  // that offset() can name a byte of the whole request.
+  explicit ProtoReader(std::string_view data, size_t base_offset = 0)
+      : data_(data), base_offset_(base_offset) {}
   bool done() const { return pos_ >= data_.size(); }
   size_t pos() const { return pos_; }
+  std::string_view data() const { return data_; }
+  // The position in the outermost message.
+  size_t offset() const { return base_offset_ + pos_; }
+  // What the last failed read found; static storage.
+  const char* error() const { return error_; }
 
-  bool Varint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= data_.size()) return false;
-      const uint8_t b = static_cast<uint8_t>(data_[pos_++]);
-      result |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
+  // A reader over `field`, a length-delimited field this reader returned
+  // (it must lie inside its data); offsets keep counting from the
+  // outermost message.
+  ProtoReader Sub(std::string_view field) const {
+    return ProtoReader(field, base_offset_ + static_cast<size_t>(field.data() - data_.data()));
   }
-  bool Tag(uint32_t* field, uint32_t* wire) {
+
+  [[gnu::always_inline]] bool Varint(uint64_t* v) {
+    // Tags and lengths are mostly one byte.
+    if (pos_ < data_.size() && static_cast<uint8_t>(data_[pos_]) < 0x80) [[likely]] {
+      *v = static_cast<uint8_t>(data_[pos_++]);
+      return true;
+    }
+    return VarintSlow(v);
+  }
+  // Field numbers are 1 .. 2^29-1.
+  [[gnu::always_inline]] bool Tag(uint32_t* field, uint32_t* wire) {
     uint64_t t = 0;
-    if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > 0x1fffffff) return false;
+    if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > 0x1fffffff) return Fail("bad field tag");
     *field = static_cast<uint32_t>(t >> 3);
     *wire = static_cast<uint32_t>(t & 7);
     return true;
   }
-  bool Bytes(std::string_view* out) {
+  [[gnu::always_inline]] bool Bytes(std::string_view* out) {
     uint64_t n = 0;
-    if (!Varint(&n) || n > data_.size() - pos_) return false;
-    *out = data_.substr(pos_, n);
+    if (!Varint(&n) || n > data_.size() - pos_) {
+      return Fail("length-delimited field runs past the end of its message");
+    }
+    *out = std::string_view(data_.data() + pos_, n);
     pos_ += n;
     return true;
   }
-  bool Fixed64(uint64_t* v) {
-    if (data_.size() - pos_ < 8) return false;
+  [[gnu::always_inline]] bool Fixed64(uint64_t* v) {
+    if (data_.size() - pos_ < 8) return Fail("truncated 64-bit field");
     uint64_t x = 0;
     for (int i = 7; i >= 0; --i) x = (x << 8) | static_cast<uint8_t>(data_[pos_ + i]);
     pos_ += 8;
@@ -72,17 +85,52 @@ class ProtoReader {
       case kLengthDelimited:
         return Bytes(&s);
       case kFixed32:
-        if (data_.size() - pos_ < 4) return false;
+        if (data_.size() - pos_ < 4) return Fail("truncated 32-bit field");
         pos_ += 4;
         return true;
       default:
-        return false;
+        return Fail("unsupported wire type (3 and 4 are groups, 6 and 7 do not exist)");
     }
   }
 
  private:
+  bool VarintSlow(uint64_t* v) {
+    const size_t n = data_.size() - pos_;
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(data_.data()) + pos_;
+    uint64_t result = 0;
+    // No bounds check per byte when a whole varint (10 bytes) fits.
+    if (n >= 10) {
+      for (size_t i = 0; i < 10; ++i) {
+        result |= static_cast<uint64_t>(p[i] & 0x7f) << (7 * i);
+        if (p[i] < 0x80) {
+          pos_ += i + 1;
+          *v = result;
+          return true;
+        }
+      }
+      pos_ += 10;
+      return Fail("bad varint");
+    }
+    for (size_t i = 0; i < n; ++i) {
+      result |= static_cast<uint64_t>(p[i] & 0x7f) << (7 * i);
+      if (p[i] < 0x80) {
+        pos_ += i + 1;
+        *v = result;
+        return true;
+      }
+    }
+    pos_ += n;
+    return Fail("bad varint");
+  }
+  bool Fail(const char* what) {
+    error_ = what;
+    return false;
+  }
+
   std::string_view data_;
+  size_t base_offset_;
   size_t pos_ = 0;
+  const char* error_ = "";
 };
 
 inline void PutVarint(std::string* dst, uint64_t v) {

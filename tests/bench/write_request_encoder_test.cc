@@ -23,19 +23,21 @@ TEST(WriteRequestEncoderTest, RoundTripsThroughTheServerDecoder) {
   SnappyCompress(proto, &body);
 
   server::WriteRequestDecoder d;
-  auto req = d.DecodeSnappy(body, 1 << 20);
+  auto req = d.DecodeSnappy(body, 1 << 20, server::WriteLimits());
   ASSERT_TRUE(req.ok()) << req.status();
-  ASSERT_EQ((*req)->series.size(), 2u);
-  const auto& s0 = (*req)->series[0];
-  ASSERT_EQ(s0.labels.size(), 2u);
-  EXPECT_EQ(s0.labels[1].name, "job");
-  EXPECT_EQ(s0.labels[1].value, "x");
-  ASSERT_EQ(s0.samples.size(), 2u);
-  EXPECT_EQ(s0.samples[1].timestamp_ms, -5);
-  EXPECT_EQ(std::bit_cast<uint64_t>(s0.samples[1].value), 0x7ff0000000000002u);
-  const auto& s1 = (*req)->series[1];
-  EXPECT_EQ(s1.samples[0].timestamp_ms, 1700000000000);
-  EXPECT_TRUE(std::signbit(s1.samples[0].value));
+  const std::vector<server::WireSeries> got((*req)->series().begin(), (*req)->series().end());
+  ASSERT_EQ(got.size(), 2u);
+  const std::vector<server::WireLabel> l0(got[0].labels().begin(), got[0].labels().end());
+  ASSERT_EQ(l0.size(), 2u);
+  EXPECT_EQ(l0[1].name, "job");
+  EXPECT_EQ(l0[1].value, "x");
+  const std::vector<server::WireSample> s0(got[0].samples().begin(), got[0].samples().end());
+  ASSERT_EQ(s0.size(), 2u);
+  EXPECT_EQ(s0[1].timestamp_ms, -5);
+  EXPECT_EQ(std::bit_cast<uint64_t>(s0[1].value), 0x7ff0000000000002u);
+  const server::WireSample s1 = *got[1].samples().begin();
+  EXPECT_EQ(s1.timestamp_ms, 1700000000000);
+  EXPECT_TRUE(std::signbit(s1.value));
 }
 
 }  // namespace

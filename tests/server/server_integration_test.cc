@@ -324,6 +324,29 @@ TEST(ServerLimitsTest, TooLargeBodiesGet413) {
   EXPECT_TRUE(server->process().Running());
 }
 
+// Issue #16: a small body that decodes into millions of items is refused
+// with the limit named, and a series with thousands of labels as well.
+TEST_F(ServerTest, RemoteWriteLimitsAreNamedWhenHit) {
+  std::string proto, body;
+  for (int i = 0; i < 16'000'000; ++i) proto.append("\x0a\x00", 2);  // empty TimeSeries
+  loadgen::SnappyCompress(proto, &body);
+  auto r =
+      server_->Post("/api/v1/write", body,
+                    {{"Content-Encoding", "snappy"}, {"Content-Type", "application/x-protobuf"}});
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("--web.max-series-per-request"), std::string::npos) << r.body;
+
+  TestSeries wide = Series("wide", "x", kT0, 1);
+  for (int i = 0; i < 5000; ++i) wide.labels.push_back({"l" + std::to_string(i), "v"});
+  r = server_->Write({wide});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(
+      r.body.find("has 5003 labels, more than the limit of 256 (--web.max-labels-per-series)"),
+      std::string::npos)
+      << r.body;
+  EXPECT_EQ(server_->Write({Series("narrow", "x", kT0, 1)}).status, 204);
+}
+
 TEST_F(ServerTest, ApiErrorsHavePrometheusShapes) {
   auto r = server_->Get("/api/v1/series");
   EXPECT_EQ(r.status, 400);
