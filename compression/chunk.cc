@@ -33,7 +33,7 @@ bool IsChunkEncodingSupported(ChunkEncoding encoding) {
 Status CheckChunkEncoding(ChunkEncoding encoding) {
   if (IsChunkEncodingSupported(encoding)) return absl::OkStatus();
   const int byte = static_cast<int>(encoding);
-  if (!IsPrometheusChunkEncoding(encoding)) {
+  if (!IsKnownChunkEncoding(encoding)) {
     return absl::InvalidArgumentError(StrCat("unknown chunk encoding ", byte));
   }
   return absl::InvalidArgumentError(

@@ -16,7 +16,7 @@ std::string_view ChunkEncodingName(ChunkEncoding e) {
   return "unknown";
 }
 
-bool IsPrometheusChunkEncoding(ChunkEncoding e) {
+bool IsKnownChunkEncoding(ChunkEncoding e) {
   return e == ChunkEncoding::kXor || e == ChunkEncoding::kHistogram ||
          e == ChunkEncoding::kFloatHistogram;
 }

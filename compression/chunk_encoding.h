@@ -24,9 +24,11 @@ enum class ChunkEncoding : uint8_t {
 // define.
 std::string_view ChunkEncodingName(ChunkEncoding e);
 
-// Whether Prometheus defines `e` as the encoding of stored chunks (XOR,
-// histogram, float histogram; not kNone).
-bool IsPrometheusChunkEncoding(ChunkEncoding e);
+// Whether `e` is the byte of a defined chunk encoding (Prometheus' XOR,
+// histogram and float histogram, and any Strata adds), implemented here or
+// not. kNone is not: no stored chunk carries it. File readers reject any
+// other byte as damage.
+bool IsKnownChunkEncoding(ChunkEncoding e);
 
 }  // namespace strata::compression
 

@@ -80,10 +80,10 @@ StatusOr<ChunkView> ChunkReader::ChunkAt(uint32_t seq, uint64_t offset, uint64_t
   }
   *next = offset + n + 1 + len + kChunkChecksumSize;
   const auto encoding = static_cast<compression::ChunkEncoding>(body[0]);
-  // Encodings Prometheus defines pass even without an implementation here
+  // Known encodings pass even without an implementation here
   // (compaction copies them); whether a chunk decodes is the chunk
   // interface's answer when it is read.
-  if (!compression::IsPrometheusChunkEncoding(encoding)) {
+  if (!compression::IsKnownChunkEncoding(encoding)) {
     return damaged(StrCat("unknown chunk encoding ", static_cast<int>(body[0] & 0xff)));
   }
   return ChunkView{encoding, body.substr(1)};

@@ -179,7 +179,7 @@ StatusOr<PinnedChunk> HeadChunkStore::Read(uint64_t ref) const {
   if (*size == 0) {
     return absl::DataLossError(StrCat(where(), ": chunk reference into the file's zero padding"));
   }
-  if (!compression::IsPrometheusChunkEncoding(chunk.chunk.encoding)) {
+  if (!compression::IsKnownChunkEncoding(chunk.chunk.encoding)) {
     return absl::DataLossError(
         StrCat(where(), ": unknown chunk encoding ", static_cast<int>(chunk.chunk.encoding)));
   }
