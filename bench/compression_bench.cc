@@ -4,9 +4,12 @@
 // Items are samples: items_per_second reads as samples/s; the bytes/sample
 // counter is the encoded size.
 #include <bit>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "compression/chunk.h"
 #include "compression/crc32c.h"
 #include "compression/xor_chunk.h"
 #include "tools/workload.h"
@@ -81,6 +84,42 @@ void BM_XorDecodeBatch(benchmark::State& state) {
   state.SetLabel(std::string(workload::ShapeName(shape)));
 }
 
+// The same two loops through the chunk interface (compression/chunk.h),
+// as the engine reads chunks: the iterator comes from the factory by
+// encoding, reused from chunk to chunk, and every call is virtual.
+void BM_ChunkIteratorDecode(benchmark::State& state) {
+  const auto shape = static_cast<workload::Shape>(state.range(0));
+  const std::vector<XorChunk> chunks = EncodeChunks(shape);
+  std::unique_ptr<ChunkIterator> it;
+  for (auto _ : state) {
+    for (const XorChunk& c : chunks) {
+      it = *NewChunkIterator(ChunkEncoding::kXor, c.bytes(), std::move(it));
+      int64_t sum = 0;
+      while (it->Next()) sum += it->timestamp_ms() + static_cast<int64_t>(it->value_bits());
+      benchmark::DoNotOptimize(sum);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kSeries * kChunkSamples);
+  state.SetLabel(std::string(workload::ShapeName(shape)));
+}
+
+void BM_ChunkIteratorDecodeBatch(benchmark::State& state) {
+  const auto shape = static_cast<workload::Shape>(state.range(0));
+  const std::vector<XorChunk> chunks = EncodeChunks(shape);
+  int64_t ts[kChunkSamples];
+  uint64_t vs[kChunkSamples];
+  std::unique_ptr<ChunkIterator> it;
+  for (auto _ : state) {
+    for (const XorChunk& c : chunks) {
+      it = *NewChunkIterator(ChunkEncoding::kXor, c.bytes(), std::move(it));
+      benchmark::DoNotOptimize(it->NextBatch(ts, vs, kChunkSamples));
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kSeries * kChunkSamples);
+  state.SetLabel(std::string(workload::ShapeName(shape)));
+}
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (auto shape : workload::kAllShapes) b->Arg(static_cast<int>(shape));
 }
@@ -88,6 +127,8 @@ void Shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_XorEncode)->Apply(Shapes);
 BENCHMARK(BM_XorDecode)->Apply(Shapes);
 BENCHMARK(BM_XorDecodeBatch)->Apply(Shapes);
+BENCHMARK(BM_ChunkIteratorDecode)->Apply(Shapes);
+BENCHMARK(BM_ChunkIteratorDecodeBatch)->Apply(Shapes);
 
 void BM_Crc32c(benchmark::State& state) {
   std::string data(static_cast<size_t>(state.range(0)), 'x');

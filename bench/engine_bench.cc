@@ -21,6 +21,11 @@
 // head; reports bytes/sample of the block (index + chunks).
 // BM_QueryDay: Select({__name__=~".+"}) over one day of blocks and every
 // sample through SeriesIterator.
+// BM_ChunkIterate/overlap: one series' chunks read through
+// NewChunkSampleIterator (engine/merge.h), the step under every query and
+// compaction: 0 = 16 chunks in a row (batch decoding), 1 = the same
+// samples in two interleaved sets of chunks that overlap (the k-way merge
+// of out-of-order data and overlapping blocks). Items are samples yielded.
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +45,7 @@
 #include "engine/compactor.h"
 #include "engine/db_impl.h"
 #include "engine/head.h"
+#include "engine/merge.h"
 #include "strata/db.h"
 #include "strata/env.h"
 
@@ -328,6 +334,44 @@ void BM_QueryDay(benchmark::State& state) {
   state.counters["blocks"] = static_cast<double>(f->db->blocks().size());
 }
 BENCHMARK(BM_QueryDay)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+
+void BM_ChunkIterate(benchmark::State& state) {
+  const bool overlap = state.range(0) != 0;
+  constexpr int64_t kChunks = 16;
+  constexpr int64_t kTotal = kChunks * engine::kSamplesPerChunk;
+  const auto samples = workload::Generate(workload::Shape::kGauge, kTotal, 7);
+  std::vector<engine::EncodedChunk> encoded;
+  // Overlap: even samples go to one set of chunks, odd ones to another.
+  for (int set = 0; set < (overlap ? 2 : 1); ++set) {
+    std::vector<int64_t> ts;
+    std::vector<double> vs;
+    for (int64_t i = set; i < kTotal; i += overlap ? 2 : 1) {
+      ts.push_back(samples[static_cast<size_t>(i)].timestamp_ms);
+      vs.push_back(samples[static_cast<size_t>(i)].value);
+    }
+    auto it = engine::NewVectorSampleIterator(std::move(ts), std::move(vs));
+    Check(engine::EncodeChunks(*it, 0, &encoded), "encode");
+  }
+  std::vector<engine::TimedChunk> chunks;
+  for (const engine::EncodedChunk& e : encoded) {
+    chunks.push_back({e.min_time_ms, e.max_time_ms, compression::ChunkEncoding::kXor, e.data});
+  }
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto it = engine::NewChunkSampleIterator(chunks, nullptr, INT64_MIN, INT64_MAX);
+    double sum = 0;
+    n = 0;
+    while (it->Next()) {
+      sum += it->value();
+      ++n;
+    }
+    Check(it->status(), "iterate");
+    benchmark::DoNotOptimize(sum);
+  }
+  if (n != kTotal) std::abort();
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_ChunkIterate)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace strata::bench

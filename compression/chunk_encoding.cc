@@ -16,4 +16,9 @@ std::string_view ChunkEncodingName(ChunkEncoding e) {
   return "unknown";
 }
 
+bool IsKnownChunkEncoding(ChunkEncoding e) {
+  return e == ChunkEncoding::kXor || e == ChunkEncoding::kHistogram ||
+         e == ChunkEncoding::kFloatHistogram;
+}
+
 }  // namespace strata::compression

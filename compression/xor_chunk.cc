@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "base/strings.h"
+#include "compression/internal/chunk_registry.h"
 #include "compression/varint.h"
 
 namespace strata::compression {
@@ -271,8 +275,14 @@ bool ReadUvarintBits(const uint8_t* data, size_t size, uint64_t* pos, uint64_t* 
 
 }  // namespace
 
-XorIterator::XorIterator(std::string_view bytes)
-    : data_(reinterpret_cast<const uint8_t*>(bytes.data())), size_(bytes.size()) {
+void XorIterator::Reset(std::string_view bytes) {
+  data_ = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_ = bytes.size();
+  num_total_ = 0;
+  num_read_ = 0;
+  s_ = State();
+  valid_ = false;
+  status_ = absl::OkStatus();
   if (size_ < 2) {
     Fail("shorter than its 2-byte header");
     return;
@@ -280,8 +290,6 @@ XorIterator::XorIterator(std::string_view bytes)
   num_total_ = LoadBE16(data_);
   s_.pos = kHeaderBits;
 }
-
-double XorIterator::value() const { return std::bit_cast<double>(s_.value_bits); }
 
 bool XorIterator::Fail(std::string_view what) {
   if (status_.ok()) {
@@ -417,5 +425,68 @@ bool XorIterator::Seek(int64_t timestamp_ms) {
   }
   return false;
 }
+
+namespace {
+
+// The XOR encoding behind the chunk interface: a view of stored bytes
+// until the first Appender() call, which opens an XorChunk on a copy.
+class XorChunkImpl final : public Chunk, public ChunkAppender {
+ public:
+  explicit XorChunkImpl(std::string_view bytes) : view_(bytes) {}
+  XorChunkImpl() : owned_(std::in_place) {}
+
+  ChunkEncoding encoding() const override { return ChunkEncoding::kXor; }
+  std::string_view bytes() const override { return owned_ ? owned_->bytes() : view_; }
+  uint32_t num_samples() const override {
+    if (owned_) return owned_->num_samples();
+    return view_.size() < 2 ? 0 : LoadBE16(view_.data());
+  }
+
+  StatusOr<ChunkAppender*> Appender() override {
+    if (!owned_) {
+      StatusOr<XorChunk> opened = XorChunk::Open(view_);
+      if (!opened.ok()) return opened.status();
+      owned_ = std::move(*opened);
+    }
+    return static_cast<ChunkAppender*>(this);
+  }
+  Status Append(int64_t timestamp_ms, double value) override {
+    return owned_->Append(timestamp_ms, value);  // set by Appender()
+  }
+
+  std::unique_ptr<ChunkIterator> NewIterator(std::unique_ptr<ChunkIterator> reuse) const override {
+    if (reuse != nullptr && reuse->encoding() == ChunkEncoding::kXor) {
+      reuse->Reset(bytes());
+      return reuse;
+    }
+    return std::make_unique<XorIterator>(bytes());
+  }
+
+  // Nothing to give back: an XorChunk's buffer grows in small steps from
+  // base/small_buffers.h, and a copy to trim it would cost more than the
+  // few bytes it saves.
+  void Compact() override {}
+
+ private:
+  std::string_view view_;
+  std::optional<XorChunk> owned_;
+};
+
+}  // namespace
+
+namespace internal {
+
+const ChunkEncodingImpl kXorChunkEncoding = {
+    ChunkEncoding::kXor,
+    [](std::string_view bytes) -> std::unique_ptr<Chunk> {
+      return std::make_unique<XorChunkImpl>(bytes);
+    },
+    []() -> std::unique_ptr<Chunk> { return std::make_unique<XorChunkImpl>(); },
+    [](std::string_view bytes) -> std::unique_ptr<ChunkIterator> {
+      return std::make_unique<XorIterator>(bytes);
+    },
+};
+
+}  // namespace internal
 
 }  // namespace strata::compression

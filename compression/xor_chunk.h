@@ -19,16 +19,23 @@
 // Every float is kept bit-exactly, including NaN payloads such as the
 // staleness marker 0x7ff0000000000002.
 //
+// XorChunk is the concrete encoder the head appends with; the XOR
+// implementation of the chunk interface (compression/chunk.h: Chunk,
+// ChunkAppender) wraps it, and XorIterator is that interface's iterator,
+// a final class so that code holding one calls it directly.
+//
 // Thread-safety: XorChunk is a value type without internal locking; a
 // const chunk may be iterated by many threads, appends need exclusive
 // access. An XorIterator belongs to one thread.
 #ifndef STRATA_COMPRESSION_XOR_CHUNK_H_
 #define STRATA_COMPRESSION_XOR_CHUNK_H_
 
+#include <bit>
 #include <cstdint>
 #include <string_view>
 
 #include "compression/bit_stream.h"
+#include "compression/chunk.h"
 #include "strata/status.h"
 
 namespace strata::compression {
@@ -97,31 +104,37 @@ class XorChunk {
 // Iterates over the samples of an encoded XOR chunk. Damaged bytes stop
 // the iteration and set status() to DataLoss naming the sample; no read
 // ever leaves the buffer.
-class XorIterator {
+// Intentionally copyable.
+class XorIterator final : public ChunkIterator {
  public:
   // Iterates over `bytes`, which must outlive the iterator.
-  explicit XorIterator(std::string_view bytes);
+  explicit XorIterator(std::string_view bytes) { Reset(bytes); }
+
+  ChunkEncoding encoding() const override { return ChunkEncoding::kXor; }
+  void Reset(std::string_view bytes) override;
 
   // Advances to the next sample. Returns false at the end or on error.
-  bool Next();
+  bool Next() override;
   // Advances to the first sample with timestamp >= `timestamp_ms`; stays
   // put if the current sample already qualifies. Returns false if there is
   // none (or on error).
-  bool Seek(int64_t timestamp_ms);
+  bool Seek(int64_t timestamp_ms) override;
   // Decodes up to `max` next samples into `timestamps_ms` and
   // `value_bits` (the IEEE-754 patterns) and returns how many; fewer than
   // `max` only at the end or on error. The fast path for scans: several
   // times quicker per sample than Next(). Afterwards the current sample is
   // the last one decoded (unless status() is an error).
-  size_t NextBatch(int64_t* timestamps_ms, uint64_t* value_bits, size_t max);
+  size_t NextBatch(int64_t* timestamps_ms, uint64_t* value_bits, size_t max) override;
 
   // The current sample. REQUIRES: the last Next/Seek returned true.
-  int64_t timestamp_ms() const { return s_.t; }
-  double value() const;
-  uint64_t value_bits() const { return s_.value_bits; }
+  int64_t timestamp_ms() const override { return s_.t; }
+  uint64_t value_bits() const override { return s_.value_bits; }
+  // Hides ChunkIterator::value() to read the register without a virtual
+  // call.
+  double value() const { return std::bit_cast<double>(s_.value_bits); }
 
   // OK unless the chunk was found damaged.
-  const Status& status() const { return status_; }
+  const Status& status() const override { return status_; }
   uint32_t num_samples() const { return num_total_; }
 
   // The decoder's registers; public only for the inline decoding step.
@@ -144,8 +157,8 @@ class XorIterator {
   bool ReadOne();
   bool ReadTail();
 
-  const uint8_t* data_;
-  size_t size_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
   uint32_t num_total_ = 0;
   uint32_t num_read_ = 0;
   State s_;

@@ -79,7 +79,14 @@ StatusOr<ChunkView> ChunkReader::ChunkAt(uint32_t seq, uint64_t offset, uint64_t
                           absl::Hex(got), ")"));
   }
   *next = offset + n + 1 + len + kChunkChecksumSize;
-  return ChunkView{static_cast<compression::ChunkEncoding>(body[0]), body.substr(1)};
+  const auto encoding = static_cast<compression::ChunkEncoding>(body[0]);
+  // Known encodings pass even without an implementation here
+  // (compaction copies them); whether a chunk decodes is the chunk
+  // interface's answer when it is read.
+  if (!compression::IsKnownChunkEncoding(encoding)) {
+    return damaged(StrCat("unknown chunk encoding ", static_cast<int>(body[0] & 0xff)));
+  }
+  return ChunkView{encoding, body.substr(1)};
 }
 
 StatusOr<ChunkView> ChunkReader::Chunk(uint64_t ref) const {

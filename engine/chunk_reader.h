@@ -39,7 +39,10 @@ class ChunkReader {
 
   // The chunk at `ref` (segment sequence << 32 | offset). Fails with
   // DataLoss (naming file and offset) if the reference points outside a
-  // segment or the chunk's checksum does not match.
+  // segment, the chunk's checksum does not match, or its encoding byte is
+  // unknown (compression::IsKnownChunkEncoding). A known one passes,
+  // implemented here or not: compaction copies such chunks, and the chunk
+  // interface (compression/chunk.h) decides whether they can be read.
   [[nodiscard]] StatusOr<ChunkView> Chunk(uint64_t ref) const;
 
   // Calls `fn(ref, chunk)` for every chunk in file order; stops at the

@@ -161,7 +161,7 @@ StatusOr<std::optional<BlockMeta>> CompactBlocks(Env& env, const std::string& da
       STRATA_RETURN_IF_ERROR(EncodeChunks(*it, 0, &encoded));
       chunks.clear();
       for (const EncodedChunk& e : encoded) {
-        chunks.push_back({e.min_time_ms, e.max_time_ms, compression::ChunkEncoding::kXor, e.data});
+        chunks.push_back({e.min_time_ms, e.max_time_ms, e.encoding, e.data});
       }
     }
     if (!chunks.empty()) {

@@ -523,7 +523,7 @@ StatusOr<uint64_t> Head::WriteBlock(BlockWriter& writer, int64_t mint, int64_t m
     STRATA_RETURN_IF_ERROR(EncodeChunks(*it, options_.chunk_range_ms, &encoded));
     chunks.clear();
     for (const EncodedChunk& e : encoded) {
-      chunks.push_back({e.min_time_ms, e.max_time_ms, kXor, e.data});
+      chunks.push_back({e.min_time_ms, e.max_time_ms, e.encoding, e.data});
     }
     if (chunks.empty()) continue;
     STRATA_RETURN_IF_ERROR(writer.AddSeries(s->labels, chunks));

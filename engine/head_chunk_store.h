@@ -99,7 +99,8 @@ class HeadChunkStore {
 
   // The chunk at `ref`, its CRC verified. NotFound if its file was deleted
   // (Truncate) or cut before it (Replay); DataLoss naming file and offset if
-  // the chunk is damaged or `ref` does not point at a chunk.
+  // the chunk is damaged, `ref` does not point at a chunk, or its encoding
+  // byte is unknown (compression::IsKnownChunkEncoding).
   [[nodiscard]] StatusOr<PinnedChunk> Read(uint64_t ref) const;
 
   // Deletes the oldest files all of whose chunks have max time < `mint`,

@@ -6,12 +6,13 @@
 #include <algorithm>
 #include <bit>
 #include <deque>
+#include <memory>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
-#include "compression/xor_chunk.h"
+#include "compression/chunk.h"
 #include "engine/filenames.h"
 #include "engine/head.h"
 #include "engine/internal/head_series.h"
@@ -321,8 +322,10 @@ void Head::AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks) {
   // The last value, for the duplicate check of the next sample.
   StatusOr<PinnedChunk> last = chunks_->Read(s.mapped.back().ref);
   if (!last.ok()) return;
-  compression::XorIterator it(last->chunk.data);
-  while (it.Next()) s.last_bits = it.value_bits();
+  StatusOr<std::unique_ptr<compression::ChunkIterator>> it =
+      compression::NewChunkIterator(last->chunk.encoding, last->chunk.data);
+  if (!it.ok()) return;  // a query of the series reports the encoding
+  while ((*it)->Next()) s.last_bits = (*it)->value_bits();
 }
 
 }  // namespace strata::engine

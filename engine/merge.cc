@@ -4,31 +4,39 @@
 #include <array>
 #include <bit>
 #include <limits>
-#include <optional>
+#include <memory>
 #include <span>
 #include <utility>
 
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "compression/chunk.h"
 #include "compression/xor_chunk.h"
 
 namespace strata::engine {
 namespace {
 
-using compression::ChunkEncoding;
-using compression::XorIterator;
+using compression::ChunkIterator;
 
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 // Samples decoded per refill. 128 x 16 bytes stays in L1; NextBatch's
 // per-call overhead is amortised well before that.
 constexpr size_t kBatch = 128;
+// Samples each chunk of a merged run decodes ahead.
+constexpr size_t kSubBatch = 32;
 
 // Iterates over chunks grouped into runs: a run is one chunk, or a set of
 // chunks that overlap transitively. Single-chunk runs are batch-decoded;
-// multi-chunk runs are merged through a heap of XorIterators. Either way
-// the samples land in a small buffer, already filtered by range,
+// multi-chunk runs are merged through a heap of chunk iterators. Either
+// way the samples land in a small buffer, already filtered by range,
 // tombstones and order, from which Next/Seek serve.
+//
+// Chunk iterators come from the chunk interface (compression/chunk.h) by
+// encoding and are reused from chunk to chunk, so a query allocates a
+// handful per series, not one per chunk. Both paths decode through
+// NextBatch, one virtual call per batch: a single chunk straight into the
+// buffer, each chunk of a merged run into a small buffer of its own.
 class ChunkSampleIterator final : public SampleIterator {
  public:
   ChunkSampleIterator(std::vector<TimedChunk> chunks, const Intervals* deleted, int64_t min_time_ms,
@@ -46,10 +54,9 @@ class ChunkSampleIterator final : public SampleIterator {
       if (c.max_time_ms < lo_ || c.min_time_ms > hi_ || FullyDeleted(c)) {
         continue;
       }
-      if (c.encoding != ChunkEncoding::kXor) {
-        status_ = absl::DataLossError(StrCat("chunk ", i, " [", c.min_time_ms, ", ", c.max_time_ms,
-                                             "]: unsupported encoding ",
-                                             compression::ChunkEncodingName(c.encoding)));
+      if (Status s = compression::CheckChunkEncoding(c.encoding); !s.ok()) {
+        status_ = absl::DataLossError(
+            StrCat("chunk ", i, " [", c.min_time_ms, ", ", c.max_time_ms, "]: ", s.message()));
         finished_ = true;
         return;
       }
@@ -66,7 +73,6 @@ class ChunkSampleIterator final : public SampleIterator {
       runs_.push_back(run);
       i = run.end;
     }
-    subs_.reserve(widest);
     heap_.reserve(widest);
   }
 
@@ -106,12 +112,18 @@ class ChunkSampleIterator final : public SampleIterator {
     size_t begin, end;  // indexes into chunks_
     int64_t max_time_ms;
   };
-  // One chunk of a merged run and its current sample.
+  // One chunk of a merged run: its iterator and the samples it decoded
+  // ahead, [pos, n) of ts/vs, of which the first is (t, v). Decoding in
+  // batches keeps the per-sample cost of a merge free of calls into the
+  // chunk's iterator.
   struct Sub {
-    XorIterator it;
-    int64_t t;
-    uint64_t v;
-    uint32_t prio;  // position in chunks_; lower wins ties
+    std::unique_ptr<ChunkIterator> it;  // kept for reuse when the run ends
+    int64_t t = 0;
+    uint64_t v = 0;
+    uint32_t prio = 0;  // position in chunks_; lower wins ties
+    uint32_t pos = 0, n = 0;
+    std::array<int64_t, kSubBatch> ts;
+    std::array<uint64_t, kSubBatch> vs;
   };
 
   static bool ByMinTime(const TimedChunk& a, const TimedChunk& b) {
@@ -140,12 +152,60 @@ class ChunkSampleIterator final : public SampleIterator {
   }
 
   // Sets status_ from a failed chunk iterator; returns false.
-  bool ChunkError(const XorIterator& it, size_t chunk) {
+  bool ChunkError(const Status& error, size_t chunk) {
     const TimedChunk& c = chunks_[chunk];
-    status_ = Annotate(it.status(), StrCat("chunk [", c.min_time_ms, ", ", c.max_time_ms, "]"));
+    status_ = Annotate(error, StrCat("chunk [", c.min_time_ms, ", ", c.max_time_ms, "]"));
     finished_ = true;
     run_open_ = false;
     return false;
+  }
+
+  // Points `*it` at chunk `chunk`, reusing the iterator it holds. False
+  // (with status_ set) if the chunk's encoding has no implementation.
+  bool OpenChunk(size_t chunk, std::unique_ptr<ChunkIterator>* it) {
+    const TimedChunk& c = chunks_[chunk];
+    StatusOr<std::unique_ptr<ChunkIterator>> opened =
+        compression::NewChunkIterator(c.encoding, c.data, std::move(*it));
+    if (!opened.ok()) {
+      return ChunkError(absl::DataLossError(opened.status().message()), chunk);
+    }
+    *it = std::move(*opened);
+    return true;
+  }
+
+  // Decodes the next batch of sub `s`; false at its end or on an error
+  // (then status_ is set).
+  bool Refill(Sub& s) {
+    s.pos = 0;
+    s.n = static_cast<uint32_t>(s.it->NextBatch(s.ts.data(), s.vs.data(), kSubBatch));
+    if (s.n == 0) {
+      if (!s.it->status().ok()) ChunkError(s.it->status(), s.prio);
+      return false;
+    }
+    s.t = s.ts[0];
+    s.v = s.vs[0];
+    return true;
+  }
+
+  // Moves sub `s` to its first sample >= `t_ms`; false if it has none (or
+  // on an error, then status_ is set).
+  bool SeekSub(Sub& s, int64_t t_ms) {
+    while (s.pos < s.n && s.ts[s.pos] < t_ms) ++s.pos;
+    if (s.pos < s.n) {
+      s.t = s.ts[s.pos];
+      s.v = s.vs[s.pos];
+      return true;
+    }
+    // The iterator stands on the last buffered sample, before t_ms.
+    if (!s.it->Seek(t_ms)) {
+      if (!s.it->status().ok()) ChunkError(s.it->status(), s.prio);
+      return false;
+    }
+    s.pos = 0;
+    s.n = 1;
+    s.t = s.ts[0] = s.it->timestamp_ms();
+    s.v = s.vs[0] = s.it->value_bits();
+    return true;
   }
 
   // Opens the next run that may hold samples >= lo_. False at the end.
@@ -160,29 +220,28 @@ class ChunkSampleIterator final : public SampleIterator {
     run_open_ = true;
     if (run.end - run.begin == 1) {
       single_chunk_ = run.begin;
-      single_.emplace(chunks_[run.begin].data);
+      if (!OpenChunk(run.begin, &single_)) return false;
+      single_active_ = true;
       single_has_current_ = false;
       if (chunks_[run.begin].min_time_ms < lo_) {
         SeekOpenRun();
       }
       return true;
     }
-    single_.reset();
-    subs_.clear();
+    single_active_ = false;
     heap_.clear();
+    if (subs_.size() < run.end - run.begin) subs_.resize(run.end - run.begin);
     for (size_t i = run.begin; i < run.end; ++i) {
-      subs_.push_back(Sub{XorIterator(chunks_[i].data), 0, 0, static_cast<uint32_t>(i)});
-      Sub& s = subs_.back();
-      const bool ok = chunks_[i].min_time_ms < lo_ ? s.it.Seek(lo_) : s.it.Next();
+      Sub& s = subs_[i - run.begin];
+      if (!OpenChunk(i, &s.it)) return false;
+      s.prio = static_cast<uint32_t>(i);
+      s.pos = s.n = 0;
+      const bool ok = chunks_[i].min_time_ms < lo_ ? SeekSub(s, lo_) : Refill(s);
       if (!ok) {
-        if (!s.it.status().ok()) {
-          return ChunkError(s.it, i);
-        }
+        if (!status_.ok()) return false;
         continue;
       }
-      s.t = s.it.timestamp_ms();
-      s.v = s.it.value_bits();
-      heap_.push_back(static_cast<uint32_t>(subs_.size() - 1));
+      heap_.push_back(static_cast<uint32_t>(i - run.begin));
     }
     std::make_heap(heap_.begin(), heap_.end(), HeapCmp());
     return true;
@@ -190,11 +249,11 @@ class ChunkSampleIterator final : public SampleIterator {
 
   // Moves the open run's decoders to the first sample >= lo_.
   void SeekOpenRun() {
-    if (single_) {
+    if (single_active_) {
       single_has_current_ = single_->Seek(lo_);
       if (!single_has_current_) {
         if (!single_->status().ok()) {
-          ChunkError(*single_, single_chunk_);
+          ChunkError(single_->status(), single_chunk_);
           return;
         }
         run_open_ = false;
@@ -204,16 +263,9 @@ class ChunkSampleIterator final : public SampleIterator {
     size_t kept = 0;
     for (uint32_t idx : heap_) {
       Sub& s = subs_[idx];
-      if (s.t < lo_) {
-        if (!s.it.Seek(lo_)) {
-          if (!s.it.status().ok()) {
-            ChunkError(s.it, s.prio);
-            return;
-          }
-          continue;
-        }
-        s.t = s.it.timestamp_ms();
-        s.v = s.it.value_bits();
+      if (s.t < lo_ && !SeekSub(s, lo_)) {
+        if (!status_.ok()) return;
+        continue;
       }
       heap_[kept++] = idx;
     }
@@ -224,7 +276,7 @@ class ChunkSampleIterator final : public SampleIterator {
   // Decodes up to kBatch raw samples of the open run into ts_/vs_; closes
   // the run when it is exhausted.
   size_t Decode() {
-    if (single_) {
+    if (single_active_) {
       size_t n = 0;
       if (single_has_current_) {  // left by a Seek, not yet buffered
         ts_[0] = single_->timestamp_ms();
@@ -235,7 +287,7 @@ class ChunkSampleIterator final : public SampleIterator {
       const size_t got = single_->NextBatch(ts_.data() + n, vs_.data() + n, kBatch - n);
       if (got < kBatch - n) {
         if (!single_->status().ok()) {
-          ChunkError(*single_, single_chunk_);
+          ChunkError(single_->status(), single_chunk_);
           return 0;
         }
         run_open_ = false;
@@ -271,15 +323,13 @@ class ChunkSampleIterator final : public SampleIterator {
   // drops it at its end. False on a decoding error.
   bool Advance(uint32_t idx) {
     Sub& s = subs_[idx];
-    if (!s.it.Next()) {
+    if (++s.pos < s.n) {
+      s.t = s.ts[s.pos];
+      s.v = s.vs[s.pos];
+    } else if (!Refill(s)) {
       heap_.pop_back();
-      if (!s.it.status().ok()) {
-        return ChunkError(s.it, s.prio);
-      }
-      return true;
+      return status_.ok();
     }
-    s.t = s.it.timestamp_ms();
-    s.v = s.it.value_bits();
     std::push_heap(heap_.begin(), heap_.end(), HeapCmp());
     return true;
   }
@@ -349,10 +399,11 @@ class ChunkSampleIterator final : public SampleIterator {
   size_t next_run_ = 0;
   bool run_open_ = false;
   bool finished_ = false;
-  std::optional<XorIterator> single_;
+  std::unique_ptr<ChunkIterator> single_;  // kept for reuse when the run ends
+  bool single_active_ = false;             // the open run is single_'s chunk
   size_t single_chunk_ = 0;
   bool single_has_current_ = false;
-  std::vector<Sub> subs_;
+  std::vector<Sub> subs_;       // the first run.end - run.begin are the open run's
   std::vector<uint32_t> heap_;  // indexes into subs_
 
   std::array<int64_t, kBatch> ts_;
@@ -603,7 +654,8 @@ Status EncodeChunks(SampleIterator& it, int64_t chunk_range_ms, std::vector<Enco
   int64_t max_t = 0;
   int64_t boundary = kMaxTime;
   auto flush = [&] {
-    out->push_back(EncodedChunk{min_t, max_t, std::string(chunk.bytes())});
+    out->push_back(
+        EncodedChunk{min_t, max_t, compression::ChunkEncoding::kXor, std::string(chunk.bytes())});
     chunk = compression::XorChunk();
   };
   while (it.Next()) {

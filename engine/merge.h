@@ -49,9 +49,11 @@ inline constexpr int kSamplesPerChunk = 120;
 // whole chunks by their max_time_ms. Samples inside `deleted` (may be null)
 // and outside the closed range [min_time_ms, max_time_ms] are skipped.
 //
-// A chunk in range with an encoding other than XOR makes the iterator
-// yield nothing, and bytes that do not decode end the iteration where they
-// are met; either way status() is DataLoss naming the chunk. Samples are
+// Chunks are read through the chunk interface (compression/chunk.h), so
+// any registered encoding works. A chunk in range whose encoding has no
+// implementation makes the iterator yield nothing, and bytes that do not
+// decode end the iteration where they are met; either way status() is
+// DataLoss naming the chunk (and the encoding byte). Samples are
 // yielded in strictly increasing time order even if a damaged chunk's
 // timestamps are not (later samples that do not advance are dropped).
 //
@@ -91,10 +93,11 @@ std::unique_ptr<SampleIterator> NewMergeSampleIterator(
 std::unique_ptr<SampleIterator> NewVectorSampleIterator(std::vector<int64_t> ts,
                                                         std::vector<double> vs);
 
-// One XOR-encoded chunk produced by EncodeChunks. Intentionally copyable.
+// One chunk produced by EncodeChunks. Intentionally copyable.
 struct EncodedChunk {
   int64_t min_time_ms = 0;
   int64_t max_time_ms = 0;  // inclusive: the last sample's timestamp
+  compression::ChunkEncoding encoding = compression::ChunkEncoding::kXor;
   std::string data;
 };
 

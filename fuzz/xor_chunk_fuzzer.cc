@@ -1,5 +1,5 @@
-// Decodes arbitrary bytes as an XOR chunk: iteration, Seek and reopening
-// for append must never crash or read outside the buffer, and whatever
+// Decodes arbitrary bytes as an XOR chunk: iteration, Reset, Seek and
+// reopening for append must never crash or read outside the buffer, and whatever
 // decodes must re-encode to a chunk that decodes to the same samples.
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +35,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (n < 37) break;
     }
     if (i != samples.size() || batch.status().code() != it.status().code()) std::abort();
+  }
+
+  // A reused iterator (the chunk interface's Reset) starts over exactly.
+  {
+    it.Reset(bytes);
+    size_t i = 0;
+    while (it.Next()) {
+      if (i >= samples.size() || samples[i].first != it.timestamp_ms() ||
+          samples[i].second != it.value_bits()) {
+        std::abort();
+      }
+      ++i;
+    }
+    if (i != samples.size()) std::abort();
   }
 
   if (size >= 10) {

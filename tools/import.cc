@@ -237,7 +237,7 @@ StatusOr<BlockMeta> WriteRangeBlock(Env& env, const std::string& out_dir, RangeB
     STRATA_RETURN_IF_ERROR(engine::EncodeChunks(*it, chunk_range_ms, &encoded));
     chunks.clear();
     for (const auto& c : encoded) {
-      chunks.push_back({c.min_time_ms, c.max_time_ms, compression::ChunkEncoding::kXor, c.data});
+      chunks.push_back({c.min_time_ms, c.max_time_ms, c.encoding, c.data});
     }
     STRATA_RETURN_IF_ERROR(writer->AddSeries(labels[i], chunks));
   }

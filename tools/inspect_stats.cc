@@ -1,11 +1,13 @@
 #include "tools/inspect_stats.h"
 
 #include <algorithm>
+#include <memory>
 #include <unordered_map>
 
 #include "absl/time/time.h"
 #include "base/strings.h"
 #include "compression/byte_order.h"
+#include "compression/chunk.h"
 #include "engine/filenames.h"
 #include "engine/head_chunk_file.h"
 #include "index/labels.h"
@@ -30,10 +32,16 @@ std::vector<Count> Top(std::vector<Count> all, size_t n) {
   return all;
 }
 
-// Both XOR and histogram chunks start with their sample count, BE16
-// (Prometheus' chunkenc: NumSamples reads the first two bytes).
-uint64_t ChunkSamples(std::string_view data) {
-  return data.size() < 2 ? 0 : compression::LoadBE16(data.data());
+// The samples of a chunk, as its encoding's implementation counts them
+// (compression/chunk.h). Prometheus' histogram chunks, not implemented
+// yet, start with their count as a BE16 like XOR (chunkenc: NumSamples
+// reads the first two bytes); the block's chunk reader has already turned
+// away unknown encoding bytes.
+uint64_t ChunkSamples(const engine::ChunkView& c) {
+  StatusOr<std::unique_ptr<compression::Chunk>> chunk =
+      compression::ChunkFromData(c.encoding, c.data);
+  if (chunk.ok()) return (*chunk)->num_samples();
+  return c.data.size() < 2 ? 0 : compression::LoadBE16(c.data.data());
 }
 
 }  // namespace
@@ -143,7 +151,7 @@ Status InspectBlock(const engine::Block& block, bool with_hashes, Analysis* anal
     for (const index::ChunkMeta& c : s->chunks) {
       StatusOr<engine::ChunkView> chunk = block.chunks().Chunk(c.ref);
       if (!chunk.ok()) return chunk.status();
-      samples += ChunkSamples(chunk->data);
+      samples += ChunkSamples(*chunk);
     }
     labels.clear();
     for (const index::Label& l : s->labels) labels.emplace_back(l.name, l.value);

@@ -9,9 +9,10 @@
 
 #include "absl/strings/numbers.h"
 #include "base/log.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
+#include "compression/chunk.h"
 #include "compression/crc32c.h"
-#include "compression/xor_chunk.h"
 #include "query/engine.h"
 #include "server/api.h"
 #include "server/http_server.h"
@@ -144,13 +145,17 @@ Status SplitListen(const std::string& listen, std::string* host, int* port) {
   return absl::OkStatus();
 }
 
+// The server's ChunkCodec (server/remote_read.h) for STREAMED_XOR_CHUNKS:
+// a new chunk of the XOR encoding from the chunk interface
+// (compression/chunk.h).
 Status EncodeXor(std::span<const int64_t> ts, std::span<const double> vs, std::string* out) {
-  compression::XorChunk chunk;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<compression::Chunk> chunk,
+                          compression::NewEmptyChunk(compression::ChunkEncoding::kXor));
+  STRATA_ASSIGN_OR_RETURN(compression::ChunkAppender * app, chunk->Appender());
   for (size_t i = 0; i < ts.size(); ++i) {
-    Status st = chunk.Append(ts[i], vs[i]);
-    if (!st.ok()) return st;
+    STRATA_RETURN_IF_ERROR(app->Append(ts[i], vs[i]));
   }
-  out->assign(chunk.bytes());
+  out->assign(chunk->bytes());
   return absl::OkStatus();
 }
 

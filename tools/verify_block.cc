@@ -3,14 +3,15 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "base/strings.h"
 #include "compression/byte_order.h"
+#include "compression/chunk.h"
 #include "compression/chunk_encoding.h"
 #include "compression/crc32c.h"
 #include "compression/varint.h"
-#include "compression/xor_chunk.h"
 #include "engine/block_meta.h"
 #include "engine/chunk_format.h"
 #include "engine/filenames.h"
@@ -147,6 +148,12 @@ void CheckSeriesChunks(Context& ctx, const std::string& index_rel, const IndexSe
                   c.min_time_ms, ", ", c.max_time_ms, "])");
   };
   const int64_t off = static_cast<int64_t>(s.offset);
+  // Chunks decode through the chunk interface (compression/chunk.h), one
+  // iterator reused for all of them.
+  std::unique_ptr<compression::ChunkIterator> it;
+  constexpr size_t kBatch = 128;
+  int64_t ts[kBatch];
+  uint64_t vs[kBatch];
   for (size_t i = 0; i < s.chunks.size(); ++i) {
     const index::ChunkMeta& c = s.chunks[i];
     if (c.min_time_ms > c.max_time_ms) {
@@ -175,19 +182,28 @@ void CheckSeriesChunks(Context& ctx, const std::string& index_rel, const IndexSe
                            : StrCat(": no valid chunk at offset ", chunk_off, " of ", seg.rel)));
       continue;
     }
-    if (d.encoding != compression::ChunkEncoding::kXor) continue;  // histograms: CRC only
-    compression::XorIterator it(d.data);
+    StatusOr<std::unique_ptr<compression::ChunkIterator>> opened =
+        compression::NewChunkIterator(d.encoding, d.data, std::move(it));
+    if (!opened.ok()) {
+      // Prometheus' histogram chunks, not implemented yet: CRC only.
+      if (!compression::IsKnownChunkEncoding(d.encoding)) {
+        f.Problem(seg.rel, static_cast<int64_t>(chunk_off), std::string(opened.status().message()));
+      }
+      continue;
+    }
+    it = std::move(*opened);
     int64_t first = 0, last = 0;
     uint64_t n = 0;
-    while (it.Next()) {
-      if (n == 0) first = it.timestamp_ms();
-      last = it.timestamp_ms();
-      ++n;
+    for (size_t got; (got = it->NextBatch(ts, vs, kBatch)) > 0;) {
+      if (n == 0) first = ts[0];
+      last = ts[got - 1];
+      n += got;
     }
     *samples += n;
-    if (!it.status().ok()) {
+    if (!it->status().ok()) {
       f.Problem(seg.rel, static_cast<int64_t>(chunk_off),
-                StrCat("XOR chunk does not decode: ", it.status().message()));
+                StrCat(compression::ChunkEncodingName(d.encoding),
+                       " chunk does not decode: ", it->status().message()));
       continue;
     }
     if (n > 0 && (first != c.min_time_ms || last != c.max_time_ms)) {

@@ -1,13 +1,18 @@
 // The golden test of the XOR codec: chunks written by the real Prometheus
 // 2.42 (tests/fixtures/prometheus-2.42, made by make_prometheus_fixture.py)
 // decode sample by sample to what was sent to it, and Strata re-encodes
-// the same samples to the identical bytes.
+// the same samples to the identical bytes, both with the concrete XOR
+// codec and through the chunk interface (compression/chunk.h: the factory
+// by the encoding byte read from the file, its iterator and a new
+// chunk's appender), as every reader of chunks uses it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "compression/byte_order.h"
+#include "compression/chunk.h"
 #include "compression/chunk_encoding.h"
 #include "compression/crc32c.h"
 #include "compression/varint.h"
@@ -63,6 +68,39 @@ std::vector<Sample> DecodeAndReencode(std::string_view data) {
   return run;
 }
 
+// The same through the chunk interface, from the encoding byte as stored:
+// the factory's chunk and iterator (both the per-sample and the batch
+// path) and a new chunk's appender.
+std::vector<Sample> DecodeAndReencodeThroughInterface(char encoding_byte, std::string_view data) {
+  const auto encoding = static_cast<ChunkEncoding>(encoding_byte);
+  std::vector<Sample> run;
+  StatusOr<std::unique_ptr<Chunk>> chunk = ChunkFromData(encoding, data);
+  EXPECT_TRUE(chunk.ok()) << chunk.status();
+  if (!chunk.ok()) return run;
+  StatusOr<std::unique_ptr<Chunk>> again = NewEmptyChunk(encoding);
+  EXPECT_TRUE(again.ok()) << again.status();
+  StatusOr<ChunkAppender*> app = (*again)->Appender();
+  EXPECT_TRUE(app.ok()) << app.status();
+  std::unique_ptr<ChunkIterator> it = (*chunk)->NewIterator();
+  while (it->Next()) {
+    run.push_back({it->timestamp_ms(), it->value_bits()});
+    EXPECT_TRUE((*app)->Append(it->timestamp_ms(), it->value()).ok());
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status();
+  EXPECT_EQ(run.size(), (*chunk)->num_samples());
+  EXPECT_EQ((*again)->bytes(), data) << "re-encoding differs from Prometheus' bytes";
+
+  StatusOr<std::unique_ptr<ChunkIterator>> batch =
+      NewChunkIterator(encoding, data, std::move(it));  // reused
+  EXPECT_TRUE(batch.ok()) << batch.status();
+  std::vector<int64_t> ts(run.size() + 1);
+  std::vector<uint64_t> vs(run.size() + 1);
+  const size_t n = (*batch)->NextBatch(ts.data(), vs.data(), ts.size());
+  EXPECT_EQ(n, run.size());
+  for (size_t i = 0; i < n && i < run.size(); ++i) EXPECT_EQ((Sample{ts[i], vs[i]}), run[i]);
+  return run;
+}
+
 TEST(XorGoldenTest, BlockChunksDecodeToSentSamplesAndReencodeIdentically) {
   const auto expected = ExpectedSamples();
   ASSERT_FALSE(expected.empty());
@@ -90,6 +128,7 @@ TEST(XorGoldenTest, BlockChunksDecodeToSentSamplesAndReencodeIdentically) {
         << "chunk at offset " << pos;
     const auto run = DecodeAndReencode(enc_and_data.substr(1));
     ASSERT_FALSE(run.empty());
+    EXPECT_EQ(DecodeAndReencodeThroughInterface(enc_and_data[0], enc_and_data.substr(1)), run);
     EXPECT_TRUE(FoundInSomeSeries(expected, run)) << "chunk at offset " << pos;
     samples += run.size();
     ++chunks;
@@ -131,6 +170,10 @@ TEST(XorGoldenTest, HeadChunksDecodeToSentSamplesAndReencodeIdentically) {
                 LoadBE32(bytes.data() + data_at + len));
       const auto run = DecodeAndReencode(std::string_view(bytes.data() + data_at, len));
       ASSERT_FALSE(run.empty());
+      EXPECT_EQ(bytes[pos + 24], 1) << "encoding byte: XOR";
+      EXPECT_EQ(DecodeAndReencodeThroughInterface(bytes[pos + 24],
+                                                  std::string_view(bytes.data() + data_at, len)),
+                run);
       EXPECT_EQ(run.front().t, static_cast<int64_t>(LoadBE64(bytes.data() + pos + 8)));
       EXPECT_EQ(run.back().t, static_cast<int64_t>(LoadBE64(bytes.data() + pos + 16)));
       EXPECT_TRUE(FoundInSomeSeries(expected, run)) << name << " offset " << pos;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "compression/xor_chunk.h"
 #include "engine/chunk_format.h"
 #include "engine/chunk_reader.h"
@@ -188,6 +189,36 @@ TEST_F(DamagedChunkFileTest, BadHeaderFailsOpen) {
             std::string::npos);
   Rewrite("abc");
   EXPECT_EQ(ChunkReader::Open(env_, dir_ + "/chunks").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(ChunkFileTest, UnknownEncodingIsDataLossNamingFileAndOffset) {
+  std::mt19937_64 rng(3);
+  const std::string good = RandomChunk(rng, 10);
+  auto writer = ChunkWriter::Create(env_, dir_ + "/chunks");
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  std::vector<uint64_t> refs;
+  // A valid checksum: only the encoding byte is wrong. Histogram chunks
+  // (encoding 2) pass the reader: Prometheus defines them.
+  const std::vector<ChunkData> data = {{ChunkEncoding::kXor, good},
+                                       {static_cast<ChunkEncoding>(42), good},
+                                       {ChunkEncoding::kNone, good},
+                                       {ChunkEncoding::kHistogram, good}};
+  ASSERT_TRUE((*writer)->WriteChunks(data, &refs).ok());
+  ASSERT_TRUE((*writer)->Finish().ok());
+  auto reader = ChunkReader::Open(env_, dir_ + "/chunks");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->Chunk(refs[0]).ok());
+  for (int i : {1, 2}) {
+    auto bad = (*reader)->Chunk(refs[static_cast<size_t>(i)]);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(bad.status().message(),
+              StrCat(dir_, "/chunks/000001 offset ", ChunkRef::Offset(refs[static_cast<size_t>(i)]),
+                     ": unknown chunk encoding ", i == 1 ? 42 : 0))
+        << bad.status();
+  }
+  auto histogram = (*reader)->Chunk(refs[3]);
+  ASSERT_TRUE(histogram.ok()) << histogram.status();
+  EXPECT_EQ(histogram->encoding, ChunkEncoding::kHistogram);
 }
 
 TEST(FilenamesTest, ChunkSegmentNames) {

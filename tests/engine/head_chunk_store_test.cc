@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "base/strings.h"
 #include "engine/filenames.h"
 #include "engine/head_chunk_file.h"
 #include "gtest/gtest.h"
@@ -337,6 +338,27 @@ TEST_F(HeadChunkStoreTest, ReadOfABadRefIsDataLossWithFileAndOffset) {
     EXPECT_EQ(store->Read(ChunkRef::Pack(1, 1u << 30)).status().code(),
               absl::StatusCode::kNotFound);
     EXPECT_EQ(store->Read(ChunkRef::Pack(7, 8)).status().code(), absl::StatusCode::kNotFound);
+  }
+}
+
+TEST_F(HeadChunkStoreTest, UnknownEncodingIsDataLossWithFileAndOffset) {
+  auto store = OpenAndReplay(env_, dir_, 4096);
+  std::mt19937_64 rng(7);
+  Written w = MakeChunk(rng, 0);
+  Write(*store, w);
+  auto ref = store->Write(2, 10, 20, static_cast<ChunkEncoding>(9), "\x00\x01");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  for (bool flushed : {false, true}) {
+    SCOPED_TRACE(flushed);
+    if (flushed) {
+      ASSERT_TRUE(store->Flush().ok());
+    }
+    auto bad = store->Read(*ref);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+    const std::string want =
+        StrCat(dir_, "/000001 offset ", ChunkRef::Offset(*ref), ": unknown chunk encoding 9");
+    EXPECT_EQ(bad.status().message(), want) << bad.status();
+    ExpectChunk(*store, w);  // the chunk before it still reads
   }
 }
 

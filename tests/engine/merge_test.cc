@@ -247,6 +247,18 @@ TEST(ChunkSampleIteratorTest, UnknownEncodingAndDamageAreDataLoss) {
   while (it->Next()) {
   }
   EXPECT_EQ(it->status().code(), absl::StatusCode::kDataLoss) << it->status();
+  EXPECT_EQ(it->status().message(),
+            "chunk 1 [3, 4]: chunk encoding 2 (histogram) is not supported");
+  chunks[1].encoding = static_cast<compression::ChunkEncoding>(200);
+  auto unknown = NewChunkSampleIterator(chunks, nullptr, 0, 10);
+  EXPECT_FALSE(unknown->Next());
+  EXPECT_EQ(unknown->status().message(), "chunk 1 [3, 4]: unknown chunk encoding 200");
+  // Out of the queried range, such a chunk is never looked at.
+  auto outside = NewChunkSampleIterator(chunks, nullptr, 0, 2);
+  ASSERT_TRUE(outside->Next());
+  ASSERT_TRUE(outside->Next());
+  EXPECT_FALSE(outside->Next());
+  EXPECT_TRUE(outside->status().ok()) << outside->status();
 
   std::vector<Sample> many;
   for (int k = 0; k < 100; ++k) {

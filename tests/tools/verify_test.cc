@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <string_view>
 
 #include "base/json.h"
+#include "compression/crc32c.h"
+#include "compression/varint.h"
 #include "gtest/gtest.h"
 #include "tests/testing/process.h"
 #include "tests/testing/prometheus_fixture.h"
@@ -91,6 +94,32 @@ TEST_F(VerifyTest, FlippedBitInChunk) {
   ASSERT_GE(off, 8) << r.out;
   EXPECT_LE(off, static_cast<int64_t>(flipped));
   EXPECT_LT(flipped - off, 1024u) << r.out;  // the chunk holding the byte
+}
+
+// A chunk whose encoding byte is unknown but whose CRC is right (what a
+// future format would look like): verify reports it at its offset, and
+// the tools that read samples fail with the same location, never crash.
+TEST_F(VerifyTest, UnknownChunkEncodingIsLocated) {
+  const std::string path = BlockFile("chunks/000001");
+  std::string data = ReadFileBytes(path);
+  std::string_view in = std::string_view(data).substr(8);
+  uint64_t len;
+  ASSERT_TRUE(compression::ConsumeUvarint(&in, &len));
+  const size_t enc_at = data.size() - in.size();
+  data[enc_at] = 7;
+  const uint32_t crc = compression::crc32c::Value(std::string_view(data).substr(enc_at, 1 + len));
+  for (size_t i = 0; i < 4; ++i)
+    data[enc_at + 1 + len + i] = static_cast<char>(crc >> (24 - 8 * i));
+  testutil::WriteFileBytes(path, data);
+
+  const auto r = RunStrata("verify " + dir_);
+  EXPECT_EQ(r.exit_code, 1) << r.all;
+  EXPECT_EQ(FindingOffset(r.out, block_ + "/chunks/000001", "unknown chunk encoding 7"), 8)
+      << r.out;
+  const auto dump = RunStrata("dump " + dir_);
+  EXPECT_GT(dump.exit_code, 0) << dump.all;
+  EXPECT_NE(dump.all.find("chunks/000001 offset 8: unknown chunk encoding 7"), std::string::npos)
+      << dump.all;
 }
 
 struct IndexDamage {
