@@ -84,6 +84,9 @@ struct ApiOptions {
   int64_t query_timeout_ms = 2 * 60 * 1000;
   int64_t max_series = 1'000'000;
   WriteLimits write_limits;  // what one remote-write request may hold
+  // Shared with the HTTP server (--web.max-inflight-body-bytes): remote
+  // write reserves its decompressed body from it. Null: no reservation.
+  InflightBudget* inflight_budget = nullptr;
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   int64_t retention_ms = 0;
   uint64_t retention_bytes = 0;

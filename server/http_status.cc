@@ -67,6 +67,8 @@ int RemoteReadHttpStatus(Code code) {
     case Code::kOutOfRange:
     case Code::kResourceExhausted:
       return 400;
+    case Code::kFailedPrecondition:
+      return 422;
     case Code::kUnimplemented:
       return 415;
     case Code::kPermissionDenied:

@@ -9,7 +9,8 @@
 //                 encoding 415, and whatever the server may get over —
 //                 load, a full disk, a closing database — 503.
 //   remote read   plain-text errors as Prometheus' read handler: bad
-//                 request and the sample limit 400, overload and timeout
+//                 request and the sample limit 400, the series cap 422 (as
+//                 the query API's execution errors), overload and timeout
 //                 503, the rest 500.
 //   query API     Prometheus' web/api/v1 envelope {"status":"error",
 //                 "errorType":…,"error":…}: bad_data 400, execution 422,

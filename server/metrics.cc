@@ -189,6 +189,34 @@ std::vector<MetricFamily> ServerMetrics::Collect(const DBStats* stats) const {
                          d(stats->block_bytes)));
     out.push_back(
         Single("strata_wal_bytes", "gauge", "Bytes of the write-ahead log.", d(stats->wal_bytes)));
+    MetricFamily refused{
+        "strata_samples_refused_by_reason_total",
+        "counter",
+        "Samples the DB refused, by reason: too_new (beyond --storage.max-future), "
+        "out_of_bounds (older than the head accepts), out_of_order, duplicate, "
+        "series_limit (--storage.max-series).",
+        {}};
+    const std::pair<std::string_view, uint64_t> reasons[] = {
+        {"too_new", stats->samples_refused_too_new},
+        {"out_of_bounds", stats->samples_refused_out_of_bounds},
+        {"out_of_order", stats->samples_refused_out_of_order},
+        {"duplicate", stats->samples_refused_duplicate},
+        {"series_limit", stats->samples_refused_series_limit},
+    };
+    for (const auto& [reason, n] : reasons) {
+      refused.samples.push_back({"", {{"reason", std::string(reason)}}, d(n)});
+    }
+    out.push_back(std::move(refused));
+    out.push_back(Single("strata_blocks_compaction_failed", "gauge",
+                         "Blocks marked compaction.failed (left out of compaction, still served).",
+                         d(stats->blocks_compaction_failed)));
+    out.push_back(Single("strata_retention_runs_total", "counter", "Retention passes run.",
+                         d(stats->retention_runs)));
+    out.push_back(Single("strata_retention_failed_total", "counter", "Retention passes failed.",
+                         d(stats->retention_failed)));
+    out.push_back(Single("strata_wal_checkpoints_failed_total", "counter",
+                         "WAL checkpoints that failed (the WAL is kept until one succeeds).",
+                         d(stats->wal_checkpoints_failed)));
     out.push_back(Single("strata_wal_fsync_failures_total", "counter",
                          "fsyncs of WAL segments that failed.", d(stats->wal_fsync_failures)));
     out.push_back(Single("strata_wal_failed", "gauge",

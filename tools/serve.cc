@@ -53,6 +53,13 @@ struct ServeFlags {
   int64_t remote_read_sample_limit = 50'000'000;
   int64_t remote_read_concurrent_limit = 10;
   uint64_t remote_read_max_bytes_in_frame = 1 << 20;
+  absl::Duration max_future = absl::Minutes(10);
+  int64_t max_series = 0;
+  int64_t max_labels_per_series = 256;
+  int64_t max_series_per_request = 1'000'000;
+  int64_t max_samples_per_request = 10'000'000;
+  int64_t max_label_name_bytes = 1024;
+  int64_t max_label_value_bytes = 64 << 10;
 };
 
 void DeclareFlags(ServeFlags& f, FlagParser& flags) {
@@ -90,6 +97,21 @@ void DeclareFlags(ServeFlags& f, FlagParser& flags) {
   flags.Duration("web.ingest-max-queue-wait", &f.ingest_max_queue_wait,
                  "how long a remote write may wait for a free slot; then it gets 503 with "
                  "Retry-After, which Prometheus retries");
+  flags.Duration("storage.max-future", &f.max_future,
+                 "refuse samples more than this far ahead of the server clock (as Prometheus' "
+                 "scraper); they could otherwise make current samples unwritable");
+  flags.Int("storage.max-series", &f.max_series,
+            "refuse new series past this many in the head (400, counted); 0 = no limit");
+  flags.Int("web.max-labels-per-series", &f.max_labels_per_series,
+            "a remote-write request with a series of more labels gets 400; 0 = no limit");
+  flags.Int("web.max-series-per-request", &f.max_series_per_request,
+            "a remote-write request with more series gets 413; 0 = no limit");
+  flags.Int("web.max-samples-per-request", &f.max_samples_per_request,
+            "a remote-write request with more samples gets 413; 0 = no limit");
+  flags.Int("web.max-label-name-bytes", &f.max_label_name_bytes,
+            "a remote-write series with a longer label name is refused (400); 0 = no limit");
+  flags.Int("web.max-label-value-bytes", &f.max_label_value_bytes,
+            "a remote-write series with a longer label value is refused (400); 0 = no limit");
   flags.Int("web.max-connections", &f.max_connections,
             "maximum simultaneous HTTP connections; more wait to be accepted");
   flags.Int("storage.remote.read-sample-limit", &f.remote_read_sample_limit,
@@ -176,10 +198,16 @@ int Serve(const Options& options, const query::EngineOptions& engine_options,
   server::ChunkCodec codec{EncodeXor,
                            [](std::string_view data) { return compression::crc32c::Value(data); }};
   api_options.chunk_codec = &codec;
+  // Bodies being read (the HTTP server) and decompressed remote writes
+  // (the Api) share one in-flight budget.
+  server::InflightBudget budget(http_options.max_inflight_body_bytes);
+  api_options.inflight_budget = &budget;
   const std::string& storage_path = api_options.storage_path;
   server::ServerMetrics metrics;
   server::Api api(api_options, server::NewEngineEvaluator(engine_options), metrics);
-  server::HttpServer http(http_options, api);
+  server::HttpServerOptions http_with_budget = http_options;
+  http_with_budget.budget = &budget;
+  server::HttpServer http(http_with_budget, api);
   const int http_collector = metrics.AddCollector([&http](std::vector<server::MetricFamily>* out) {
     server::AppendHttpServerFamilies(http.Stats(), out);
   });
@@ -284,6 +312,20 @@ int RunServe(const std::vector<std::string>& args) {
   options.retention_bytes = f.retention_size;
   options.wal_sync = f.wal_fsync;
   options.out_of_order_window_ms = absl::ToInt64Milliseconds(f.ooo_window);
+  if (f.max_future <= absl::ZeroDuration()) {
+    return flags.UsageError("--storage.max-future must be positive");
+  }
+  for (const auto& [name, v] :
+       {std::pair<std::string_view, int64_t>{"storage.max-series", f.max_series},
+        {"web.max-labels-per-series", f.max_labels_per_series},
+        {"web.max-series-per-request", f.max_series_per_request},
+        {"web.max-samples-per-request", f.max_samples_per_request},
+        {"web.max-label-name-bytes", f.max_label_name_bytes},
+        {"web.max-label-value-bytes", f.max_label_value_bytes}}) {
+    if (v < 0) return flags.UsageError(StrCat("--", name, " must not be negative"));
+  }
+  options.max_future_ms = absl::ToInt64Milliseconds(f.max_future);
+  options.max_series = static_cast<uint64_t>(f.max_series);
 
   query::EngineOptions engine_options;
   engine_options.lookback_delta_ms = absl::ToInt64Milliseconds(f.lookback_delta);
@@ -296,6 +338,13 @@ int RunServe(const std::vector<std::string>& args) {
   api_options.enable_admin_api = f.enable_admin_api;
   api_options.max_body_bytes = f.max_body_bytes;
   api_options.query_timeout_ms = engine_options.timeout_ms;
+  api_options.write_limits.max_labels_per_series =
+      static_cast<uint32_t>(std::min<int64_t>(f.max_labels_per_series, UINT32_MAX));
+  api_options.write_limits.max_series_per_request = static_cast<uint64_t>(f.max_series_per_request);
+  api_options.write_limits.max_samples_per_request =
+      static_cast<uint64_t>(f.max_samples_per_request);
+  api_options.write_limits.max_label_name_bytes = static_cast<uint64_t>(f.max_label_name_bytes);
+  api_options.write_limits.max_label_value_bytes = static_cast<uint64_t>(f.max_label_value_bytes);
   api_options.max_series = f.query_max_series;
   api_options.remote_read_sample_limit = f.remote_read_sample_limit;
   api_options.remote_read_concurrent_limit = f.remote_read_concurrent_limit;

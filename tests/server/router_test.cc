@@ -94,7 +94,7 @@ constexpr MappingCase kMapping[] = {
     {Code::kInvalidArgument, 400, 400, 400, "bad_data"},
     {Code::kOutOfRange, 400, 400, 400, "bad_data"},
     {Code::kResourceExhausted, 413, 400, 422, "execution"},
-    {Code::kFailedPrecondition, 503, 500, 422, "execution"},
+    {Code::kFailedPrecondition, 503, 422, 422, "execution"},
     {Code::kUnimplemented, 415, 415, 422, "execution"},
     {Code::kUnavailable, 503, 503, 503, "unavailable"},
     {Code::kDeadlineExceeded, 503, 503, 503, "timeout"},
