@@ -347,6 +347,42 @@ TEST_F(ServerTest, RemoteWriteLimitsAreNamedWhenHit) {
   EXPECT_EQ(server_->Write({Series("narrow", "x", kT0, 1)}).status, 204);
 }
 
+// Issue #16: one sample from a client with a wrong clock must not make the
+// head's window jump ahead and every current sample unwritable.
+TEST(ServerLimitsTest, AFutureSampleIsRefusedAndCurrentWritesGoOnAcrossCompactions) {
+  TempDir dir("strata_server_future");
+  auto server = StrataServer::Start(dir.path() + "/data",
+                                    {"--self-scrape.interval=0", "--web.enable-admin-api"});
+  ASSERT_NE(server, nullptr);
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  const int64_t ten_years = int64_t{10} * 365 * 24 * 3600 * 1000;
+  auto r = server->Write({Series("clock", "wrong", now + ten_years, 1)});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("--storage.max-future"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("job=\"wrong\""), std::string::npos) << r.body;
+  // Current writes before and after forced compactions are all taken.
+  int written = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5; ++i, ++written) {
+      const int64_t t = now - 60'000 + written * 1000;
+      r = server->Write({Series("current", "right", t, 1, written)});
+      ASSERT_EQ(r.status, 204) << "write " << written << ": " << r.body;
+    }
+    r = server->Post("/api/v1/admin/tsdb/clean_tombstones", "", {});
+    EXPECT_EQ(r.status, 204) << r.body;
+  }
+  r = server->Get("/api/v1/query?query=" + Q("count_over_time(current[5m])") +
+                  "&time=" + std::to_string(now / 1000 + 60));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"" + std::to_string(written) + "\"]"), std::string::npos) << r.body;
+  r = server->Get("/api/v1/query?query=clock&time=" + std::to_string((now + ten_years) / 1000));
+  EXPECT_NE(r.body.find("\"result\":[]"), std::string::npos) << r.body;
+  r = server->Get("/metrics");
+  EXPECT_NE(r.body.find("strata_samples_refused_by_reason_total{reason=\"too_new\"} 1"),
+            std::string::npos)
+      << r.body;
+}
+
 TEST_F(ServerTest, ApiErrorsHavePrometheusShapes) {
   auto r = server_->Get("/api/v1/series");
   EXPECT_EQ(r.status, 400);
