@@ -27,7 +27,8 @@ WorkPool::~WorkPool() {
     stopping_ = true;
     left.swap(queue_);
     stats_.queued = 0;
-    cv_.SignalAll();
+    work_cv_.SignalAll();
+    reap_cv_.SignalAll();
   }
   for (Task& t : left) t.rejected(Since(t.queued_at));
   for (std::thread& t : threads_) t.join();
@@ -41,7 +42,9 @@ void WorkPool::Submit(std::function<void()> run,
     if (!stopping_ && queue_.size() < options_.max_queued) {
       queue_.push_back(Task{std::move(run), std::move(rejected), Clock::now()});
       stats_.queued = queue_.size();
-      cv_.SignalAll();
+      work_cv_.Signal();
+      // Only a new head changes the reaper's next deadline.
+      if (queue_.size() == 1) reap_cv_.Signal();
       return;
     }
     ++stats_.rejected_full;
@@ -54,7 +57,7 @@ void WorkPool::Loop() {
     Task task;
     {
       MutexLock l(&mu_);
-      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      while (!stopping_ && queue_.empty()) work_cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping
       task = std::move(queue_.front());
       queue_.pop_front();
@@ -88,7 +91,7 @@ void WorkPool::Reap() {
         const absl::Duration timeout =
             queue_.empty() ? absl::InfiniteDuration()
                            : absl::FromChrono(queue_.front().queued_at + max_wait - Clock::now());
-        cv_.WaitWithTimeout(&mu_, timeout);
+        reap_cv_.WaitWithTimeout(&mu_, timeout);
         continue;
       }
     }

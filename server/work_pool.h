@@ -82,7 +82,8 @@ class WorkPool {
   std::thread reaper_;
 
   mutable Mutex mu_;
-  CondVar cv_;
+  CondVar work_cv_;  // a task was queued, or stopping: wakes one worker
+  CondVar reap_cv_;  // the queue got a new head, or stopping: wakes the reaper
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WorkPoolStats stats_ ABSL_GUARDED_BY(mu_);
