@@ -653,16 +653,7 @@ HttpServerStats HttpServer::Impl::Stats() const {
   st.inflight_bytes = budget_.used();
   for (const WorkPool* pool : {ingest_pool_.get(), query_pool_.get()}) {
     if (pool == nullptr) continue;
-    const WorkPoolStats p = pool->Stats();
-    HttpServerStats::PoolStats& out = st.pools.emplace_back();
-    out.name = pool->options().name;
-    out.threads = pool->options().threads;
-    out.running = p.running;
-    out.queued = p.queued;
-    out.completed = p.completed;
-    out.rejected_wait = p.rejected_wait;
-    out.rejected_full = p.rejected_full;
-    out.queue_wait_seconds_sum = p.queue_wait_seconds_sum;
+    st.pools.push_back({pool->options().name, pool->options().threads, pool->Stats()});
   }
   return st;
 }

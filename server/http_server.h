@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "server/inflight_budget.h"
 #include "server/response_stream.h"
+#include "server/work_pool.h"
 #include "strata/status.h"
 
 namespace strata::server {
@@ -109,8 +110,7 @@ struct HttpServerStats {
   struct PoolStats {
     std::string name;
     int threads = 0;
-    uint64_t running = 0, queued = 0, completed = 0, rejected_wait = 0, rejected_full = 0;
-    double queue_wait_seconds_sum = 0;
+    WorkPoolStats work;
   };
   std::vector<PoolStats> pools;
 };

@@ -39,49 +39,31 @@ int QueryHttpStatus(std::string_view type) {
   return 500;
 }
 
-int RemoteWriteHttpStatus(Code code) {
-  switch (code) {
-    case Code::kInvalidArgument:
-    case Code::kOutOfRange:
-    case Code::kAlreadyExists:
-      return 400;
-    case Code::kResourceExhausted:
-      return 413;
-    case Code::kUnimplemented:
-      return 415;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kUnauthenticated:
-      return 401;
-    default:
-      // Unavailable, FailedPrecondition (closing), DeadlineExceeded,
-      // Cancelled, Aborted, Internal, DataLoss: the server's trouble,
-      // which a retry may get past.
-      return 503;
-  }
-}
+// What remote write and remote read answer for each code; a code not
+// listed is the server's trouble: 503 for remote write (a retry may get
+// past it), 500 for remote read.
+struct PlainTextRow {
+  Code code;
+  int remote_write;
+  int remote_read;
+};
+constexpr PlainTextRow kPlainText[] = {
+    {Code::kInvalidArgument, 400, 400},  // bad data
+    {Code::kOutOfRange, 400, 400},         {Code::kAlreadyExists, 400, 500},
+    {Code::kResourceExhausted, 413, 400},   // over a request limit; remote read's sample limit
+    {Code::kFailedPrecondition, 503, 422},  // a closing DB; remote read's series cap
+    {Code::kUnimplemented, 415, 415},       // an encoding or version Strata does not speak
+    {Code::kPermissionDenied, 403, 403},   {Code::kUnauthenticated, 401, 401},
+    {Code::kUnavailable, 503, 503},        {Code::kDeadlineExceeded, 503, 503},
+    {Code::kCancelled, 503, 503},
+};
 
-int RemoteReadHttpStatus(Code code) {
-  switch (code) {
-    case Code::kInvalidArgument:
-    case Code::kOutOfRange:
-    case Code::kResourceExhausted:
-      return 400;
-    case Code::kFailedPrecondition:
-      return 422;
-    case Code::kUnimplemented:
-      return 415;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kUnauthenticated:
-      return 401;
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded:
-    case Code::kCancelled:
-      return 503;
-    default:
-      return 500;
+int PlainTextHttpStatus(EndpointFamily family, Code code) {
+  const bool write = family == EndpointFamily::kRemoteWrite;
+  for (const PlainTextRow& row : kPlainText) {
+    if (row.code == code) return write ? row.remote_write : row.remote_read;
   }
+  return write ? 503 : 500;
 }
 
 }  // namespace
@@ -90,9 +72,8 @@ HttpError MapStatus(EndpointFamily family, const Status& status) {
   const Code code = status.code();
   switch (family) {
     case EndpointFamily::kRemoteWrite:
-      return {RemoteWriteHttpStatus(code), ""};
     case EndpointFamily::kRemoteRead:
-      return {RemoteReadHttpStatus(code), ""};
+      return {PlainTextHttpStatus(family, code), ""};
     case EndpointFamily::kQueryApi:
     case EndpointFamily::kAdmin: {
       const std::string_view type = QueryErrorType(code);

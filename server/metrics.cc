@@ -280,14 +280,14 @@ void AppendHttpServerFamilies(const HttpServerStats& st, std::vector<MetricFamil
   for (const HttpServerStats::PoolStats& p : st.pools) {
     const std::vector<std::pair<std::string, std::string>> pool = {{"pool", p.name}};
     threads.samples.push_back({"", pool, d(p.threads)});
-    running.samples.push_back({"", pool, d(p.running)});
-    queued.samples.push_back({"", pool, d(p.queued)});
-    done.samples.push_back({"", pool, d(p.completed)});
-    wait.samples.push_back({"", pool, p.queue_wait_seconds_sum});
+    running.samples.push_back({"", pool, d(p.work.running)});
+    queued.samples.push_back({"", pool, d(p.work.queued)});
+    done.samples.push_back({"", pool, d(p.work.completed)});
+    wait.samples.push_back({"", pool, p.work.queue_wait_seconds_sum});
     rejected.samples.push_back(
-        {"", {{"pool", p.name}, {"reason", "queue_wait"}}, d(p.rejected_wait)});
+        {"", {{"pool", p.name}, {"reason", "queue_wait"}}, d(p.work.rejected_wait)});
     rejected.samples.push_back(
-        {"", {{"pool", p.name}, {"reason", "queue_full"}}, d(p.rejected_full)});
+        {"", {{"pool", p.name}, {"reason", "queue_full"}}, d(p.work.rejected_full)});
   }
   for (MetricFamily* f : {&threads, &running, &queued, &done, &wait, &rejected}) {
     out->push_back(std::move(*f));

@@ -250,7 +250,7 @@ TEST_F(HttpServerTest, ARequestThatWaitsPastTheQueueWaitGets503) {
   const HttpServerStats st = server_->Stats();
   ASSERT_EQ(st.pools.size(), 2u);
   EXPECT_EQ(st.pools[1].name, "query");
-  EXPECT_EQ(st.pools[1].rejected_wait, 1u);
+  EXPECT_EQ(st.pools[1].work.rejected_wait, 1u);
 }
 
 TEST_F(HttpServerTest, StreamedAnswersAreChunkedAndTheConnectionStaysUsable) {
