@@ -94,5 +94,55 @@ TEST(PrometheusInteropTest, PrometheusRemoteWritesAndReadsStrata) {
   }
 }
 
+// Prometheus 2.42's remote-read client asks for SAMPLES: below
+// --storage.remote.read-sample-limit it gets the data as written, above it
+// a clear error naming the limit (issue #16).
+TEST(PrometheusInteropTest, RemoteReadSampleLimitAsPrometheusSeesIt) {
+  if (!HaveProgram("prometheus")) GTEST_SKIP() << "prometheus is not installed";
+  TempDir dir("strata_prom_read_limit");
+  auto strata =
+      StrataServer::Start(dir.path() + "/strata",
+                          {"--self-scrape.interval=0", "--storage.remote.read-sample-limit=50"});
+  ASSERT_NE(strata, nullptr);
+  // Data of the last hour: 10 samples of `small`, 100 of `big`.
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  const int64_t t0 = (now_s - 3000) * 1000;
+  TestSeries small{{{"__name__", "small"}, {"job", "x"}}, {}};
+  TestSeries big{{{"__name__", "big"}, {"job", "x"}}, {}};
+  for (int i = 0; i < 100; ++i) {
+    if (i < 10) small.samples.push_back({t0 + i * 15'000, 0.5 * i});
+    big.samples.push_back({t0 + i * 15'000, 1.0 * i});
+  }
+  ASSERT_EQ(strata->Write({small, big}).status, 204);
+
+  const int prom_port = FreePort();
+  const std::string config = dir.path() + "/prometheus.yml";
+  {
+    std::ofstream f(config);
+    f << "global:\n  scrape_interval: 1h\n"
+      << "remote_read:\n  - url: http://127.0.0.1:" << strata->port() << "/api/v1/read\n"
+      << "    read_recent: true\n";
+  }
+  auto prom = ChildProcess::Start(
+      {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.path() + "/prom",
+       "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+      dir.path() + "/prometheus.log");
+  ASSERT_TRUE(prom.ok()) << prom.status();
+  ASSERT_TRUE(strata::testing::WaitForHttp(prom_port, "/-/ready", absl::Seconds(30)));
+
+  const std::string at = "&time=" + std::to_string(now_s);
+  StatusOr<strata::testing::HttpResponse> r =
+      HttpGet(prom_port, "/api/v1/query?query=" + UrlEncode("sum_over_time(small[1h])") + at);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status_code, 200) << r->body;
+  EXPECT_NE(r->body.find("\"22.5\""), std::string::npos) << r->body;  // 0.5 * (0 + ... + 9)
+  r = HttpGet(prom_port, "/api/v1/query?query=" + UrlEncode("count_over_time(big[1h])") + at);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Prometheus reports a failed remote read as an error or a warning; either
+  // way it carries Strata's message, and no partial data.
+  EXPECT_NE(r->body.find("exceeded sample limit (50)"), std::string::npos) << r->body;
+  EXPECT_EQ(r->body.find("\"100\""), std::string::npos) << r->body;
+}
+
 }  // namespace
 }  // namespace strata::server::testing
