@@ -7,9 +7,10 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake g++ ninja-build pkg-config
-  # libraries (DESIGN.md §7)
+  # libraries (DESIGN.md §7, without protobuf: server/internal/protowire.h
+  # reads and writes the remote write/read wire format by hand)
   libabsl-dev libxxhash-dev libsnappy-dev libzstd-dev liblz4-dev
-  libprotobuf-dev protobuf-compiler libre2-dev libboost-dev libjemalloc-dev
+  libre2-dev libboost-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev

@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "base/strings.h"
 #include "compression/byte_order.h"
 #include "gtest/gtest.h"
@@ -142,6 +144,29 @@ TEST(IndexFileTest, EmptyIndexHasNoSeries) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE((*r)->AllPostings()->empty());
   EXPECT_TRUE((*r)->LabelNames().empty());
+}
+
+// The worked example of docs/format/index.md ("The smallest index"): if
+// this changes, the page must change with it.
+TEST(IndexFileTest, EmptyIndexIsTheDocumentedBytes) {
+  const std::string path = TempPath("index_documented");
+  auto w = IndexWriter::Create(*Env::Default(), path);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  // Each line: offset in the file, then the bytes (len | body | CRC32C).
+  const std::string want_hex = absl::StrCat(
+      /* 0x00 header */ "baaad70002",
+      /* 0x05 symbol table, 0 symbols */ "00000004", "00000000", "48674bc7",
+      /* 0x11 padding to 4 */ "000000",
+      /* 0x14 all-postings list, 0 entries */ "00000004", "00000000", "48674bc7",
+      /* 0x20 label offset table, 0 entries */ "00000004", "00000000", "48674bc7",
+      /* 0x2c postings offset table: ("", "") at 0x14 */ "00000008", "0000000102000014", "dc9aaed7",
+      /* 0x3c TOC */ "0000000000000005", "0000000000000011", "0000000000000011", "0000000000000020",
+      "0000000000000011", "000000000000002c", "614badcc");
+  auto got = ReadFileToString(*Env::Default(), path);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->size(), 112u);
+  EXPECT_EQ(absl::BytesToHexString(*got), want_hex);
 }
 
 TEST(IndexFileTest, WriterRejectsCallsOutOfOrder) {
