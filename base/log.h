@@ -29,7 +29,6 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <source_location>
 #include <string>
 #include <string_view>
 
@@ -80,12 +79,14 @@ class Logger {
   Format format() const { return format_.load(std::memory_order_relaxed); }
   bool Enabled(Level level) const { return level >= this->level(); }
 
-  // Writes one line if `level` is enabled. `caller` becomes
+  // Writes one line if `level` is enabled. The caller becomes
   // "<file name>:<line>" (the directories are left out, as Prometheus does).
-  void Log(Level level, std::string_view msg, Fields fields,
-           const std::source_location& caller = std::source_location::current()) {
-    if (Enabled(level))
-      LogAt(level, caller.file_name(), static_cast<int>(caller.line()), msg, fields);
+  // The call site comes from the compilers' builtins rather than
+  // std::source_location, which clang 14 (the fuzz and sanitizer build)
+  // lacks with Debian's libstdc++ 12.
+  void Log(Level level, std::string_view msg, Fields fields, const char* file = __builtin_FILE(),
+           int line = __builtin_LINE()) {
+    if (Enabled(level)) LogAt(level, file, line, msg, fields);
   }
   // Log with the caller given as file and line (STRATA_CHECK's).
   void LogAt(Level level, std::string_view file, int line, std::string_view msg, Fields fields);
@@ -105,21 +106,21 @@ class Logger {
 // destroyed. `strata serve` sets its level and format from flags.
 Logger& Default();
 
-inline void Debug(std::string_view msg, Fields fields = {},
-                  const std::source_location& caller = std::source_location::current()) {
-  Default().Log(Level::kDebug, msg, fields, caller);
+inline void Debug(std::string_view msg, Fields fields = {}, const char* file = __builtin_FILE(),
+                  int line = __builtin_LINE()) {
+  Default().Log(Level::kDebug, msg, fields, file, line);
 }
-inline void Info(std::string_view msg, Fields fields = {},
-                 const std::source_location& caller = std::source_location::current()) {
-  Default().Log(Level::kInfo, msg, fields, caller);
+inline void Info(std::string_view msg, Fields fields = {}, const char* file = __builtin_FILE(),
+                 int line = __builtin_LINE()) {
+  Default().Log(Level::kInfo, msg, fields, file, line);
 }
-inline void Warn(std::string_view msg, Fields fields = {},
-                 const std::source_location& caller = std::source_location::current()) {
-  Default().Log(Level::kWarn, msg, fields, caller);
+inline void Warn(std::string_view msg, Fields fields = {}, const char* file = __builtin_FILE(),
+                 int line = __builtin_LINE()) {
+  Default().Log(Level::kWarn, msg, fields, file, line);
 }
-inline void Error(std::string_view msg, Fields fields = {},
-                  const std::source_location& caller = std::source_location::current()) {
-  Default().Log(Level::kError, msg, fields, caller);
+inline void Error(std::string_view msg, Fields fields = {}, const char* file = __builtin_FILE(),
+                  int line = __builtin_LINE()) {
+  Default().Log(Level::kError, msg, fields, file, line);
 }
 
 }  // namespace strata::log
