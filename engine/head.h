@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "base/mutex.h"
 #include "engine/block_meta.h"
 #include "engine/block_writer.h"
@@ -49,6 +50,7 @@
 #include "strata/db.h"
 #include "strata/env.h"
 #include "strata/status.h"
+#include "wal/reader.h"
 #include "wal/records.h"
 #include "wal/writer.h"
 
@@ -221,8 +223,74 @@ class Head {
   };
   static constexpr size_t kStripes = 1 << 12;  // Prometheus' DefaultStripeSize is 1 << 14
 
+  // What WAL replay carries from record to record (head_wal.cc).
+  struct WalReplay;
+
   Head(Env& env, std::string dir, const HeadOptions& options);
+
+  // Replay (head_wal.cc), the steps of Open(). Single-threaded apart from
+  // the sample workers; no appender or query runs yet.
   [[nodiscard]] Status Replay(HeadReplayStats* stats);
+  // Reads chunks_head/ into r.mapped (by series ref): chunks ending before
+  // the min valid time are skipped, chunks starting beyond r.max_valid are
+  // dropped and counted. Changes nothing in the head.
+  [[nodiscard]] Status LoadHeadChunks(WalReplay& r);
+  // Starts one sample worker per core; each applies the samples of the
+  // series whose ref falls on it, under the series' lock.
+  void StartReplayWorkers(WalReplay& r);
+  // Applies one WAL record (series, samples or tombstones; others are
+  // skipped). Errors: the record's decoding error (DataLoss).
+  [[nodiscard]] Status ReplayRecord(std::string_view record, WalReplay& r);
+  // Creates (or finds) each declared series, marks it logged, attaches its
+  // chunks from r.mapped and notes its WAL ref in r.refs. Takes the stripe
+  // locks (GetOrCreate) and then the series' lock.
+  [[nodiscard]] Status ReplaySeriesRecord(std::string_view record, WalReplay& r);
+  // Sends each sample of a declared series that is within the valid range
+  // and newer than its mapped chunks to its worker's batch; counts the
+  // others. Reads r.refs only (no lock): the hot loop of replay.
+  [[nodiscard]] Status ReplaySamplesRecord(std::string_view record, WalReplay& r);
+  // Adds the record's tombstones of declared series to tombstones_; takes
+  // meta_mu_.
+  [[nodiscard]] Status ReplayTombstonesRecord(std::string_view record, WalReplay& r);
+  // Hands over the batches left, waits for every worker and adds their
+  // counts to r.stats.
+  void FinishReplayWorkers(WalReplay& r);
+  // The result of Replay given wal::Replay's: OK for a missing WAL (a new
+  // directory); for a damaged one, OK after cutting the WAL at the damage
+  // (or, read-only, leaving it), noted in stats->wal_damage; else the
+  // error, annotated.
+  [[nodiscard]] Status EndWalReplay(Status replayed, const wal::ReplayStats& wstats,
+                                    HeadReplayStats* stats);
+
+  // Truncate's steps, in order (head.cc). All run on the one compaction
+  // thread; each takes the locks it names.
+  // Samples before `mint` are refused from now on (min_valid_time_ only
+  // grows). Lock-free.
+  void RaiseMinValidTime(int64_t mint);
+  // Drops every series' chunks and out-of-order samples wholly before
+  // `mint`, recomputes the head's min/max time and mapped chunk count,
+  // and returns the series left empty with no appender holding them.
+  // Takes each ref stripe's lock, then each series' lock.
+  std::vector<Series*> DropDataBefore(int64_t mint);
+  // DropDataBefore for one series; returns its min time after (INT64_MAX
+  // if empty).
+  int64_t DropDataBeforeLocked(Series& s, int64_t mint);
+  // Removes those of `emptied` that are still empty and unheld from the
+  // hash and ref stripes and frees them to the pool; returns their refs.
+  // Takes hash stripe, ref stripe, series lock, the order of GetOrCreate.
+  absl::flat_hash_set<uint64_t> RemoveEmptySeries(const std::vector<Series*>& emptied);
+  // A label index of the live series, built under the ref stripe locks
+  // only; from here until InstallIndexLocked GetOrCreate notes the series
+  // it creates in created_while_rebuilding_. Takes meta_mu_ briefly.
+  std::shared_ptr<index::MemIndex> BuildIndexOfLiveSeries();
+  // Adds the series created meanwhile to `fresh` and makes it the index.
+  void InstallIndexLocked(std::shared_ptr<index::MemIndex> fresh)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+  // Replaces tombstones_ by those of series not `removed` that reach
+  // `mint` or later.
+  void DropTombstonesLocked(int64_t mint, const absl::flat_hash_set<uint64_t>& removed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+  // Checkpoints the older part of the WAL (see Truncate for failures).
   [[nodiscard]] Status TruncateWal(int64_t mint);
 
   RefStripe& ref_stripe(uint64_t ref) const { return ref_stripes_[ref & (kStripes - 1)]; }
