@@ -39,6 +39,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "base/mutex.h"
+#include "base/spin_lock.h"
 #include "engine/block_meta.h"
 #include "engine/block_writer.h"
 #include "engine/head_chunk_store.h"
@@ -149,6 +150,11 @@ class Head {
 
   // One series; opaque outside the head (engine/internal/head_series.h).
   struct Series;
+  // The spin lock of `s`, which guards most of it: what the annotations of
+  // the *Locked methods name, as `s.mu` cannot be named while Series is
+  // incomplete. Defined (with ABSL_LOCK_RETURNED(s.mu), which tells
+  // clang's analysis that it is s.mu) in engine/internal/head_series.h.
+  static SpinLock& LockOf(const Series& s);
 
   std::unique_ptr<HeadAppender> NewAppender();
 
@@ -274,7 +280,7 @@ class Head {
   std::vector<Series*> DropDataBefore(int64_t mint);
   // DropDataBefore for one series; returns its min time after (INT64_MAX
   // if empty).
-  int64_t DropDataBeforeLocked(Series& s, int64_t mint);
+  int64_t DropDataBeforeLocked(Series& s, int64_t mint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   // Removes those of `emptied` that are still empty and unheld from the
   // hash and ref stripes and frees them to the pool; returns their refs.
   // Takes hash stripe, ref stripe, series lock, the order of GetOrCreate.
@@ -307,7 +313,8 @@ class Head {
   // Appends under the series' lock; false if refused (reason in `*why`).
   // Cuts and maps chunks as needed. The caller updates the head's min and
   // max time (UpdateMinMax) for what was accepted.
-  bool AppendLocked(Series& s, int64_t t, double v, Refusal* why);
+  bool AppendLocked(Series& s, int64_t t, double v, Refusal* why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   // The InvalidArgument an appender returns for a sample refused for `why`,
   // naming the sample's time, the bound it broke and the series.
   Status RefusalError(Refusal why, const index::Labels& labels, int64_t t) const;
@@ -317,11 +324,13 @@ class Head {
   // Takes one of the max_series places for a new series; false if none is
   // left. Without a limit, just counts the series.
   bool ReserveSeries();
-  void CutChunkLocked(Series& s, int64_t t);
+  void CutChunkLocked(Series& s, int64_t t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   // Gives a series replayed from the WAL its chunks from chunks_head/.
-  void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks);
+  void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   void UpdateMinMax(int64_t t);
-  void SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSeriesData* out) const;
+  void SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSeriesData* out) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   std::shared_ptr<const index::MemIndex> index() const;
   std::shared_ptr<const Tombstones> tombstones() const;
 
@@ -403,7 +412,9 @@ class HeadAppender {
     // Whether the series had no WAL series record yet when Append saw it.
     bool unlogged;
   };
-  [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
+  // Whether `s` takes the sample (`*duplicate`: it holds it already).
+  [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(Head::LockOf(s));
   // Whether `t` is beyond the clock plus max_future_ms. The bound is read
   // from the clock once per transaction (a clock read per sample would
   // cost the hot path) and again only for a sample beyond it.
@@ -413,9 +424,9 @@ class HeadAppender {
 
   Head& head_;
   // Adds a sample to the transaction, reading what Commit needs of the
-  // series now, while its memory is in the cache. REQUIRES: s.mu held
-  // (not annotated: Series is incomplete here).
-  void AddPending(Head::Series& s, int64_t t, double v);
+  // series now, while its memory is in the cache.
+  void AddPending(Head::Series& s, int64_t t, double v)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(Head::LockOf(s));
   static void Prefetch(const Pending& p) {
     __builtin_prefetch(p.series, 1);
     if (p.chunk_header != nullptr) {

@@ -86,12 +86,7 @@ class ReplayWorker {
     const size_t n = batch.size();
     for (size_t i = 0; i < n; ++i) {
       if (i + kSeriesAhead < n) PrefetchForAppend(batch[i + kSeriesAhead].series);
-      if (i + kChunkAhead < n) {
-        if (const auto& open = batch[i + kChunkAhead].series->open; open.has_value()) {
-          __builtin_prefetch(open->header_address(), 1);
-          __builtin_prefetch(open->tail_address(), 1);
-        }
-      }
+      if (i + kChunkAhead < n) PrefetchOpenChunk(batch[i + kChunkAhead].series);
       apply_(batch[i], &applied_, &refused_);
     }
   }
@@ -256,21 +251,21 @@ Status Head::ReplaySeriesRecord(std::string_view record, WalReplay& r) {
     for (const auto& [n, v] : ls) index::AppendLabelEncoding(&r.encoded, n, v);
     const uint64_t hash = LabelsHash(r.encoded);
     bool created = false;
-    StatusOr<Series*> s = GetOrCreate(r.encoded, hash, rs.ref, &created);
-    if (!s.ok()) return Annotate(s.status(), StrCat("series record ref ", rs.ref));
+    StatusOr<Series*> found = GetOrCreate(r.encoded, hash, rs.ref, &created);
+    if (!found.ok()) return Annotate(found.status(), StrCat("series record ref ", rs.ref));
     ++r.stats->series;
-    SpinLockHolder lock(&(*s)->mu);
-    --(*s)->pending;
-    (*s)->logged.store(true, std::memory_order_relaxed);
+    Series& s = **found;
+    SpinLockHolder lock(&s.mu);
+    --s.pending;
+    s.logged.store(true, std::memory_order_relaxed);
     if (auto m = r.mapped.find(rs.ref); created && m != r.mapped.end()) {
-      AttachMappedLocked(**s, std::move(m->second));
-      r.stats->mmapped_chunks += (*s)->mapped.size();
+      AttachMappedLocked(s, std::move(m->second));
+      r.stats->mmapped_chunks += s.mapped.size();
       r.mapped.erase(m);
     }
     // A series declared again later may have cut chunks meanwhile;
     // what it holds beyond its mapped chunks its worker checks.
-    const std::vector<MappedChunk>& m = (*s)->mapped;
-    r.refs.Set(rs.ref, {*s, m.empty() ? INT64_MIN : m.back().max_time_ms});
+    r.refs.Set(rs.ref, {&s, s.mapped.empty() ? INT64_MIN : s.mapped.back().max_time_ms});
   }
   return absl::OkStatus();
 }
