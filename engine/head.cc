@@ -533,11 +533,41 @@ StatusOr<uint64_t> Head::WriteBlock(BlockWriter& writer, int64_t mint, int64_t m
 }
 
 Status Head::Truncate(int64_t mint) {
+  RaiseMinValidTime(mint);
+  const std::vector<Series*> emptied = DropDataBefore(mint);
+  const absl::flat_hash_set<uint64_t> removed = RemoveEmptySeries(emptied);
+  // Built without meta_mu_ (queries and new series go on meanwhile).
+  std::shared_ptr<index::MemIndex> fresh = removed.empty() ? nullptr : BuildIndexOfLiveSeries();
+  {
+    MutexLock lock(&meta_mu_);
+    if (fresh != nullptr) InstallIndexLocked(std::move(fresh));
+    DropTombstonesLocked(mint, removed);
+  }
+  STRATA_RETURN_IF_ERROR(Annotate(chunks_->Truncate(mint).status(), "truncate head chunks"));
+  return TruncateWal(mint);
+}
+
+void Head::RaiseMinValidTime(int64_t mint) {
   int64_t cur = min_valid_time_.load();
   while (mint > cur && !min_valid_time_.compare_exchange_weak(cur, mint)) {
   }
-  // Drop old data and collect series left empty.
-  std::vector<Series*> dead;
+}
+
+int64_t Head::DropDataBeforeLocked(Series& s, int64_t mint) {
+  std::erase_if(s.mapped, [&](const MappedChunk& m) { return m.max_time_ms < mint; });
+  if (s.rare_ != nullptr) {
+    std::erase_if(s.rare_->in_memory, [&](const RamChunk& c) { return c.max_time_ms < mint; });
+    std::erase_if(s.rare_->ooo, [&](const OooSample& o) { return o.t < mint; });
+    s.TrimRare();
+  }
+  if (s.open.has_value() && s.open->num_samples() > 0 && s.max_time < mint) {
+    s.open.reset();
+  }
+  return s.MinTime();
+}
+
+std::vector<Head::Series*> Head::DropDataBefore(int64_t mint) {
+  std::vector<Series*> emptied;
   int64_t new_min = INT64_MAX;
   uint64_t mapped_left = 0;
   for (size_t i = 0; i < kStripes; ++i) {
@@ -546,19 +576,10 @@ Status Head::Truncate(int64_t mint) {
     for (auto& [ref, sp] : stripe.series) {
       Series& s = *sp;
       SpinLockHolder l(&s.mu);
-      std::erase_if(s.mapped, [&](const MappedChunk& m) { return m.max_time_ms < mint; });
-      if (s.rare_ != nullptr) {
-        std::erase_if(s.rare_->in_memory, [&](const RamChunk& c) { return c.max_time_ms < mint; });
-        std::erase_if(s.rare_->ooo, [&](const OooSample& o) { return o.t < mint; });
-        s.TrimRare();
-      }
-      if (s.open.has_value() && s.open->num_samples() > 0 && s.max_time < mint) {
-        s.open.reset();
-      }
+      const int64_t smin = DropDataBeforeLocked(s, mint);
       mapped_left += s.mapped.size();
-      const int64_t smin = s.MinTime();
       if (smin == INT64_MAX) {
-        if (s.pending == 0) dead.push_back(&s);
+        if (s.pending == 0) emptied.push_back(&s);
       } else {
         new_min = std::min(new_min, smin);
       }
@@ -568,12 +589,12 @@ Status Head::Truncate(int64_t mint) {
   // An empty head has INT64_MAX / INT64_MIN: the next sample sets both.
   min_time_.store(new_min);
   if (new_min == INT64_MAX) max_time_.store(INT64_MIN);
+  return emptied;
+}
 
-  // Remove the dead series: under the hash stripe lock, then the ref
-  // stripe lock (the order GetOrCreate takes them), re-checking that no
-  // appender picked the series up meanwhile.
+absl::flat_hash_set<uint64_t> Head::RemoveEmptySeries(const std::vector<Series*>& emptied) {
   absl::flat_hash_set<uint64_t> removed;
-  for (Series* s : dead) {
+  for (Series* s : emptied) {
     const uint64_t ref = s->ref;
     const uint64_t hash = LabelsHash(s->labels.encoded());
     HashStripe& hs = hash_stripes_[hash & (kStripes - 1)];
@@ -603,52 +624,48 @@ Status Head::Truncate(int64_t mint) {
     removed.insert(ref);
     num_series_.fetch_sub(1, std::memory_order_relaxed);
   }
-  // Rebuild the label index from the survivors without holding meta_mu_
-  // (queries and new series go on meanwhile); series created while it is
-  // built are noted by GetOrCreate and added before the swap.
-  std::shared_ptr<index::MemIndex> fresh;
-  if (!removed.empty()) {
-    {
-      MutexLock lock(&meta_mu_);
-      rebuilding_index_ = true;
-      created_while_rebuilding_.clear();
-    }
-    fresh = std::make_shared<index::MemIndex>();
-    for (size_t i = 0; i < kStripes; ++i) {
-      RefStripe& stripe = ref_stripes_[i];
-      MutexLock rlock(&stripe.mu);
-      for (const auto& [ref, sp] : stripe.series) {
-        fresh->Add(ref, sp->labels).IgnoreError();  // refs are unique
-      }
-    }
-  }
+  return removed;
+}
+
+std::shared_ptr<index::MemIndex> Head::BuildIndexOfLiveSeries() {
   {
     MutexLock lock(&meta_mu_);
-    if (fresh != nullptr) {
-      for (uint64_t ref : created_while_rebuilding_) {
-        RefStripe& stripe = ref_stripe(ref);
-        MutexLock rlock(&stripe.mu);
-        auto it = stripe.series.find(ref);
-        // Already there if the scan saw it; AlreadyExists is fine.
-        if (it != stripe.series.end()) fresh->Add(ref, it->second->labels).IgnoreError();
-      }
-      created_while_rebuilding_.clear();
-      rebuilding_index_ = false;
-      index_ = std::move(fresh);
-    }
-    // Tombstones of removed series, or wholly before mint, are done.
-    auto tombs = std::make_shared<Tombstones>();
-    for (const auto& [ref, ivs] : tombstones_->by_series()) {
-      if (removed.contains(ref)) continue;
-      for (const Interval& iv : ivs.list()) {
-        if (iv.max_time_ms >= mint) tombs->Add(ref, iv);
-      }
-    }
-    tombstones_ = std::move(tombs);
+    rebuilding_index_ = true;
+    created_while_rebuilding_.clear();
   }
+  auto fresh = std::make_shared<index::MemIndex>();
+  for (size_t i = 0; i < kStripes; ++i) {
+    RefStripe& stripe = ref_stripes_[i];
+    MutexLock rlock(&stripe.mu);
+    for (const auto& [ref, sp] : stripe.series) {
+      fresh->Add(ref, sp->labels).IgnoreError();  // refs are unique
+    }
+  }
+  return fresh;
+}
 
-  STRATA_RETURN_IF_ERROR(Annotate(chunks_->Truncate(mint).status(), "truncate head chunks"));
-  return TruncateWal(mint);
+void Head::InstallIndexLocked(std::shared_ptr<index::MemIndex> fresh) {
+  for (uint64_t ref : created_while_rebuilding_) {
+    RefStripe& stripe = ref_stripe(ref);
+    MutexLock rlock(&stripe.mu);
+    auto it = stripe.series.find(ref);
+    // Already there if the scan saw it; AlreadyExists is fine.
+    if (it != stripe.series.end()) fresh->Add(ref, it->second->labels).IgnoreError();
+  }
+  created_while_rebuilding_.clear();
+  rebuilding_index_ = false;
+  index_ = std::move(fresh);
+}
+
+void Head::DropTombstonesLocked(int64_t mint, const absl::flat_hash_set<uint64_t>& removed) {
+  auto tombs = std::make_shared<Tombstones>();
+  for (const auto& [ref, ivs] : tombstones_->by_series()) {
+    if (removed.contains(ref)) continue;
+    for (const Interval& iv : ivs.list()) {
+      if (iv.max_time_ms >= mint) tombs->Add(ref, iv);
+    }
+  }
+  tombstones_ = std::move(tombs);
 }
 
 Status Head::TruncateWal(int64_t mint) {

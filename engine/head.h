@@ -37,7 +37,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "base/mutex.h"
+#include "base/spin_lock.h"
 #include "engine/block_meta.h"
 #include "engine/block_writer.h"
 #include "engine/head_chunk_store.h"
@@ -49,6 +51,7 @@
 #include "strata/db.h"
 #include "strata/env.h"
 #include "strata/status.h"
+#include "wal/reader.h"
 #include "wal/records.h"
 #include "wal/writer.h"
 
@@ -147,6 +150,11 @@ class Head {
 
   // One series; opaque outside the head (engine/internal/head_series.h).
   struct Series;
+  // The spin lock of `s`, which guards most of it: what the annotations of
+  // the *Locked methods name, as `s.mu` cannot be named while Series is
+  // incomplete. Defined (with ABSL_LOCK_RETURNED(s.mu), which tells
+  // clang's analysis that it is s.mu) in engine/internal/head_series.h.
+  static SpinLock& LockOf(const Series& s);
 
   std::unique_ptr<HeadAppender> NewAppender();
 
@@ -221,8 +229,74 @@ class Head {
   };
   static constexpr size_t kStripes = 1 << 12;  // Prometheus' DefaultStripeSize is 1 << 14
 
+  // What WAL replay carries from record to record (head_wal.cc).
+  struct WalReplay;
+
   Head(Env& env, std::string dir, const HeadOptions& options);
+
+  // Replay (head_wal.cc), the steps of Open(). Single-threaded apart from
+  // the sample workers; no appender or query runs yet.
   [[nodiscard]] Status Replay(HeadReplayStats* stats);
+  // Reads chunks_head/ into r.mapped (by series ref): chunks ending before
+  // the min valid time are skipped, chunks starting beyond r.max_valid are
+  // dropped and counted. Changes nothing in the head.
+  [[nodiscard]] Status LoadHeadChunks(WalReplay& r);
+  // Starts one sample worker per core; each applies the samples of the
+  // series whose ref falls on it, under the series' lock.
+  void StartReplayWorkers(WalReplay& r);
+  // Applies one WAL record (series, samples or tombstones; others are
+  // skipped). Errors: the record's decoding error (DataLoss).
+  [[nodiscard]] Status ReplayRecord(std::string_view record, WalReplay& r);
+  // Creates (or finds) each declared series, marks it logged, attaches its
+  // chunks from r.mapped and notes its WAL ref in r.refs. Takes the stripe
+  // locks (GetOrCreate) and then the series' lock.
+  [[nodiscard]] Status ReplaySeriesRecord(std::string_view record, WalReplay& r);
+  // Sends each sample of a declared series that is within the valid range
+  // and newer than its mapped chunks to its worker's batch; counts the
+  // others. Reads r.refs only (no lock): the hot loop of replay.
+  [[nodiscard]] Status ReplaySamplesRecord(std::string_view record, WalReplay& r);
+  // Adds the record's tombstones of declared series to tombstones_; takes
+  // meta_mu_.
+  [[nodiscard]] Status ReplayTombstonesRecord(std::string_view record, WalReplay& r);
+  // Hands over the batches left, waits for every worker and adds their
+  // counts to r.stats.
+  void FinishReplayWorkers(WalReplay& r);
+  // The result of Replay given wal::Replay's: OK for a missing WAL (a new
+  // directory); for a damaged one, OK after cutting the WAL at the damage
+  // (or, read-only, leaving it), noted in stats->wal_damage; else the
+  // error, annotated.
+  [[nodiscard]] Status EndWalReplay(Status replayed, const wal::ReplayStats& wstats,
+                                    HeadReplayStats* stats);
+
+  // Truncate's steps, in order (head.cc). All run on the one compaction
+  // thread; each takes the locks it names.
+  // Samples before `mint` are refused from now on (min_valid_time_ only
+  // grows). Lock-free.
+  void RaiseMinValidTime(int64_t mint);
+  // Drops every series' chunks and out-of-order samples wholly before
+  // `mint`, recomputes the head's min/max time and mapped chunk count,
+  // and returns the series left empty with no appender holding them.
+  // Takes each ref stripe's lock, then each series' lock.
+  std::vector<Series*> DropDataBefore(int64_t mint);
+  // DropDataBefore for one series; returns its min time after (INT64_MAX
+  // if empty).
+  int64_t DropDataBeforeLocked(Series& s, int64_t mint) ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
+  // Removes those of `emptied` that are still empty and unheld from the
+  // hash and ref stripes and frees them to the pool; returns their refs.
+  // Takes hash stripe, ref stripe, series lock, the order of GetOrCreate.
+  absl::flat_hash_set<uint64_t> RemoveEmptySeries(const std::vector<Series*>& emptied);
+  // A label index of the live series, built under the ref stripe locks
+  // only; from here until InstallIndexLocked GetOrCreate notes the series
+  // it creates in created_while_rebuilding_. Takes meta_mu_ briefly.
+  std::shared_ptr<index::MemIndex> BuildIndexOfLiveSeries();
+  // Adds the series created meanwhile to `fresh` and makes it the index.
+  void InstallIndexLocked(std::shared_ptr<index::MemIndex> fresh)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+  // Replaces tombstones_ by those of series not `removed` that reach
+  // `mint` or later.
+  void DropTombstonesLocked(int64_t mint, const absl::flat_hash_set<uint64_t>& removed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+  // Checkpoints the older part of the WAL (see Truncate for failures).
   [[nodiscard]] Status TruncateWal(int64_t mint);
 
   RefStripe& ref_stripe(uint64_t ref) const { return ref_stripes_[ref & (kStripes - 1)]; }
@@ -239,7 +313,8 @@ class Head {
   // Appends under the series' lock; false if refused (reason in `*why`).
   // Cuts and maps chunks as needed. The caller updates the head's min and
   // max time (UpdateMinMax) for what was accepted.
-  bool AppendLocked(Series& s, int64_t t, double v, Refusal* why);
+  bool AppendLocked(Series& s, int64_t t, double v, Refusal* why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   // The InvalidArgument an appender returns for a sample refused for `why`,
   // naming the sample's time, the bound it broke and the series.
   Status RefusalError(Refusal why, const index::Labels& labels, int64_t t) const;
@@ -249,11 +324,13 @@ class Head {
   // Takes one of the max_series places for a new series; false if none is
   // left. Without a limit, just counts the series.
   bool ReserveSeries();
-  void CutChunkLocked(Series& s, int64_t t);
+  void CutChunkLocked(Series& s, int64_t t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   // Gives a series replayed from the WAL its chunks from chunks_head/.
-  void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks);
+  void AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   void UpdateMinMax(int64_t t);
-  void SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSeriesData* out) const;
+  void SnapshotLocked(const Series& s, int64_t mint, int64_t maxt, HeadSeriesData* out) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(LockOf(s));
   std::shared_ptr<const index::MemIndex> index() const;
   std::shared_ptr<const Tombstones> tombstones() const;
 
@@ -335,7 +412,9 @@ class HeadAppender {
     // Whether the series had no WAL series record yet when Append saw it.
     bool unlogged;
   };
-  [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate);
+  // Whether `s` takes the sample (`*duplicate`: it holds it already).
+  [[nodiscard]] Status Check(Head::Series& s, int64_t t, double v, bool* duplicate)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(Head::LockOf(s));
   // Whether `t` is beyond the clock plus max_future_ms. The bound is read
   // from the clock once per transaction (a clock read per sample would
   // cost the hot path) and again only for a sample beyond it.
@@ -345,9 +424,9 @@ class HeadAppender {
 
   Head& head_;
   // Adds a sample to the transaction, reading what Commit needs of the
-  // series now, while its memory is in the cache. REQUIRES: s.mu held
-  // (not annotated: Series is incomplete here).
-  void AddPending(Head::Series& s, int64_t t, double v);
+  // series now, while its memory is in the cache.
+  void AddPending(Head::Series& s, int64_t t, double v)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(Head::LockOf(s));
   static void Prefetch(const Pending& p) {
     __builtin_prefetch(p.series, 1);
     if (p.chunk_header != nullptr) {

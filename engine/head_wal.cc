@@ -86,12 +86,7 @@ class ReplayWorker {
     const size_t n = batch.size();
     for (size_t i = 0; i < n; ++i) {
       if (i + kSeriesAhead < n) PrefetchForAppend(batch[i + kSeriesAhead].series);
-      if (i + kChunkAhead < n) {
-        if (const auto& open = batch[i + kChunkAhead].series->open; open.has_value()) {
-          __builtin_prefetch(open->header_address(), 1);
-          __builtin_prefetch(open->tail_address(), 1);
-        }
-      }
+      if (i + kChunkAhead < n) PrefetchOpenChunk(batch[i + kChunkAhead].series);
       apply_(batch[i], &applied_, &refused_);
     }
   }
@@ -152,156 +147,203 @@ class RefTable {
 
 }  // namespace
 
-Status Head::Replay(HeadReplayStats* stats) {
-  const int64_t min_valid = min_valid_time_ms();
+struct Head::WalReplay {
+  // Constant during replay.
+  HeadReplayStats* stats = nullptr;
+  int64_t min_valid = INT64_MIN;  // the head's min valid time
   // Samples an older Strata accepted from a client's wrong clock: kept,
   // they would hold their series' newest time in the future (refusing its
   // current samples as out of order) and the head's max time with it.
-  const int64_t now = env_.NowMillis(), ahead = options_.max_future_ms;
-  const int64_t max_valid = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
-  // 1. Full chunks already in chunks_head/, by series. A chunk that starts
-  // too far ahead goes (one that only ends there is kept: it holds
-  // current samples too, and holds up its series at most one chunk range).
-  absl::flat_hash_map<uint64_t, std::vector<MappedChunk>> mapped;
-  STRATA_ASSIGN_OR_RETURN(stats->head_chunk_bytes_dropped, chunks_->Replay([&](const HeadChunk& c) {
-    if (c.max_time_ms < min_valid) return;
-    if (c.min_time_ms > max_valid) {
-      ++stats->head_chunks_too_new;
-      return;
-    }
-    mapped[c.series_ref].push_back({c.ref, c.min_time_ms, c.max_time_ms});
-  }));
+  int64_t max_valid = INT64_MAX;
+  size_t num_workers = 1;
 
-  // 2. The WAL.
-  const size_t num_workers = std::max(1u, std::thread::hardware_concurrency());
+  // Full chunks in chunks_head/ by series ref, until the series is declared.
+  absl::flat_hash_map<uint64_t, std::vector<MappedChunk>> mapped;
   std::vector<std::unique_ptr<ReplayWorker>> workers;
-  auto apply = [this](const ReplaySample& r, uint64_t* applied, uint64_t* refused) {
-    Series& s = *r.series;
+  std::vector<std::vector<ReplaySample>> batches;  // one per worker
+  RefTable refs;                                   // by WAL ref
+
+  // Buffers reused from record to record.
+  std::vector<wal::RefSeries> series;
+  std::vector<wal::RefSample> samples;
+  std::vector<wal::Tombstone> tombs;
+  std::string encoded;
+};
+
+Status Head::Replay(HeadReplayStats* stats) {
+  const int64_t now = env_.NowMillis(), ahead = options_.max_future_ms;
+  WalReplay r;
+  r.stats = stats;
+  r.min_valid = min_valid_time_ms();
+  r.max_valid = now > INT64_MAX - ahead ? INT64_MAX : now + ahead;
+  r.num_workers = std::max(1u, std::thread::hardware_concurrency());
+  STRATA_RETURN_IF_ERROR(LoadHeadChunks(r));
+  StartReplayWorkers(r);
+  wal::ReplayStats wstats;
+  wal::ReplayOptions wopts;
+  wopts.cut_torn_tail = !options_.read_only;
+  Status replayed = wal::Replay(
+      env_, JoinPath(dir_, kWalDir), wopts,
+      [&](std::string_view record) { return ReplayRecord(record, r); }, &wstats);
+  FinishReplayWorkers(r);
+  stats->wal_torn_tail_bytes = wstats.torn_tail_bytes;
+  return EndWalReplay(std::move(replayed), wstats, stats);
+}
+
+Status Head::LoadHeadChunks(WalReplay& r) {
+  // A chunk that starts too far ahead goes (one that only ends there is
+  // kept: it holds current samples too, and holds up its series at most
+  // one chunk range).
+  STRATA_ASSIGN_OR_RETURN(r.stats->head_chunk_bytes_dropped,
+                          chunks_->Replay([&r](const HeadChunk& c) {
+                            if (c.max_time_ms < r.min_valid) return;
+                            if (c.min_time_ms > r.max_valid) {
+                              ++r.stats->head_chunks_too_new;
+                              return;
+                            }
+                            r.mapped[c.series_ref].push_back({c.ref, c.min_time_ms, c.max_time_ms});
+                          }));
+  return absl::OkStatus();
+}
+
+void Head::StartReplayWorkers(WalReplay& r) {
+  auto apply = [this](const ReplaySample& rs, uint64_t* applied, uint64_t* refused) {
+    Series& s = *rs.series;
     SpinLockHolder lock(&s.mu);
     // Samples up to the last mapped chunk are in that chunk.
-    if (!s.mapped.empty() && r.t <= s.mapped.back().max_time_ms) return;
+    if (!s.mapped.empty() && rs.t <= s.mapped.back().max_time_ms) return;
     Refusal why = Refusal::kOther;
-    if (AppendLocked(s, r.t, r.v, &why)) {
-      UpdateMinMax(r.t);
+    if (AppendLocked(s, rs.t, rs.v, &why)) {
+      UpdateMinMax(rs.t);
       ++*applied;
     } else {
       ++*refused;
     }
   };
-  for (size_t i = 0; i < num_workers; ++i) workers.push_back(std::make_unique<ReplayWorker>(apply));
-  std::vector<std::vector<ReplaySample>> batches(num_workers);
-
-  RefTable by_wal_ref;
-  std::vector<wal::RefSeries> series;
-  std::vector<wal::RefSample> samples;
-  std::vector<wal::Tombstone> tombs;
-  std::string encoded;
-  auto visit = [&](std::string_view record) -> Status {
-    switch (wal::GetRecordType(record)) {
-      case wal::RecordType::kSeries: {
-        series.clear();
-        STRATA_RETURN_IF_ERROR(wal::DecodeSeries(record, &series));
-        for (const wal::RefSeries& rs : series) {
-          std::vector<std::pair<std::string_view, std::string_view>> ls;
-          for (const auto& [n, v] : rs.labels) ls.emplace_back(n, v);
-          std::sort(ls.begin(), ls.end());
-          encoded.clear();
-          for (const auto& [n, v] : ls) index::AppendLabelEncoding(&encoded, n, v);
-          const uint64_t hash = LabelsHash(encoded);
-          bool created = false;
-          StatusOr<Series*> s = GetOrCreate(encoded, hash, rs.ref, &created);
-          if (!s.ok()) return Annotate(s.status(), StrCat("series record ref ", rs.ref));
-          ++stats->series;
-          SpinLockHolder lock(&(*s)->mu);
-          --(*s)->pending;
-          (*s)->logged.store(true, std::memory_order_relaxed);
-          if (auto m = mapped.find(rs.ref); created && m != mapped.end()) {
-            AttachMappedLocked(**s, std::move(m->second));
-            stats->mmapped_chunks += (*s)->mapped.size();
-            mapped.erase(m);
-          }
-          // A series declared again later may have cut chunks meanwhile;
-          // what it holds beyond its mapped chunks its worker checks.
-          const std::vector<MappedChunk>& m = (*s)->mapped;
-          by_wal_ref.Set(rs.ref, {*s, m.empty() ? INT64_MIN : m.back().max_time_ms});
-        }
-        return absl::OkStatus();
-      }
-      case wal::RecordType::kSamples: {
-        samples.clear();
-        STRATA_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
-        // A million refs do not fit any cache: look a few samples ahead.
-        constexpr size_t kAhead = 8;
-        for (size_t i = 0; i < std::min(kAhead, samples.size()); ++i) {
-          by_wal_ref.Prefetch(samples[i].ref);
-        }
-        for (size_t i = 0; i < samples.size(); ++i) {
-          if (i + kAhead < samples.size()) by_wal_ref.Prefetch(samples[i + kAhead].ref);
-          const wal::RefSample& smp = samples[i];
-          const RefTarget* to = by_wal_ref.Find(smp.ref);
-          if (to == nullptr) {
-            ++stats->unknown_series_refs;
-            continue;
-          }
-          // Older than the head (in a block) or in a mapped chunk.
-          if (smp.t < min_valid || smp.t <= to->mapped_max) continue;
-          if (smp.t > max_valid) {
-            ++stats->samples_too_new;
-            continue;
-          }
-          batches[to->series->ref % num_workers].push_back({to->series, smp.t, smp.v});
-        }
-        for (size_t i = 0; i < num_workers; ++i) {
-          if (batches[i].size() < 4096) continue;
-          workers[i]->Push(std::move(batches[i]));
-          batches[i] = {};
-        }
-        return absl::OkStatus();
-      }
-      case wal::RecordType::kTombstones: {
-        tombs.clear();
-        STRATA_RETURN_IF_ERROR(wal::DecodeTombstones(record, &tombs));
-        MutexLock lock(&meta_mu_);
-        auto next = std::make_shared<Tombstones>(*tombstones_);
-        for (const wal::Tombstone& t : tombs) {
-          if (const RefTarget* to = by_wal_ref.Find(t.ref); to != nullptr) {
-            next->Add(to->series->ref, {t.mint, t.maxt});
-          }
-        }
-        tombstones_ = std::move(next);
-        return absl::OkStatus();
-      }
-      default:
-        // Exemplars, metadata and native histograms are not kept yet.
-        return absl::OkStatus();
-    }
-  };
-  wal::ReplayStats wstats;
-  wal::ReplayOptions wopts;
-  wopts.cut_torn_tail = !options_.read_only;
-  const std::string wal_dir = JoinPath(dir_, kWalDir);
-  Status replayed = wal::Replay(env_, wal_dir, wopts, visit, &wstats);
-  for (size_t i = 0; i < num_workers; ++i) {
-    if (!batches[i].empty()) workers[i]->Push(std::move(batches[i]));
-    workers[i]->Finish();
-    stats->samples += workers[i]->applied();
-    stats->samples_refused += workers[i]->refused();
+  for (size_t i = 0; i < r.num_workers; ++i) {
+    r.workers.push_back(std::make_unique<ReplayWorker>(apply));
   }
-  stats->wal_torn_tail_bytes = wstats.torn_tail_bytes;
-  if (absl::IsNotFound(replayed)) return absl::OkStatus();  // a new directory
-  if (absl::IsDataLoss(replayed) && wstats.damage.has_value()) {
-    // Prometheus' repair: what precedes the damage is in the head now; the
-    // rest of the WAL cannot be read, so it goes (or, read-only, stays).
-    if (options_.read_only) {
-      stats->wal_damage = StrCat(replayed.message(), "; later records not read");
+  r.batches.resize(r.num_workers);
+}
+
+Status Head::ReplayRecord(std::string_view record, WalReplay& r) {
+  switch (wal::GetRecordType(record)) {
+    case wal::RecordType::kSeries:
+      return ReplaySeriesRecord(record, r);
+    case wal::RecordType::kSamples:
+      return ReplaySamplesRecord(record, r);
+    case wal::RecordType::kTombstones:
+      return ReplayTombstonesRecord(record, r);
+    default:
+      // Exemplars, metadata and native histograms are not kept yet.
       return absl::OkStatus();
+  }
+}
+
+Status Head::ReplaySeriesRecord(std::string_view record, WalReplay& r) {
+  r.series.clear();
+  STRATA_RETURN_IF_ERROR(wal::DecodeSeries(record, &r.series));
+  for (const wal::RefSeries& rs : r.series) {
+    std::vector<std::pair<std::string_view, std::string_view>> ls;
+    for (const auto& [n, v] : rs.labels) ls.emplace_back(n, v);
+    std::sort(ls.begin(), ls.end());
+    r.encoded.clear();
+    for (const auto& [n, v] : ls) index::AppendLabelEncoding(&r.encoded, n, v);
+    const uint64_t hash = LabelsHash(r.encoded);
+    bool created = false;
+    StatusOr<Series*> found = GetOrCreate(r.encoded, hash, rs.ref, &created);
+    if (!found.ok()) return Annotate(found.status(), StrCat("series record ref ", rs.ref));
+    ++r.stats->series;
+    Series& s = **found;
+    SpinLockHolder lock(&s.mu);
+    --s.pending;
+    s.logged.store(true, std::memory_order_relaxed);
+    if (auto m = r.mapped.find(rs.ref); created && m != r.mapped.end()) {
+      AttachMappedLocked(s, std::move(m->second));
+      r.stats->mmapped_chunks += s.mapped.size();
+      r.mapped.erase(m);
     }
-    STRATA_RETURN_IF_ERROR(Annotate(wal::Repair(env_, wal_dir, *wstats.damage), "repair WAL"));
-    stats->wal_damage = StrCat(replayed.message(), "; WAL cut at segment ", wstats.damage->segment,
-                               " offset ", wstats.damage->offset);
+    // A series declared again later may have cut chunks meanwhile;
+    // what it holds beyond its mapped chunks its worker checks.
+    r.refs.Set(rs.ref, {&s, s.mapped.empty() ? INT64_MIN : s.mapped.back().max_time_ms});
+  }
+  return absl::OkStatus();
+}
+
+Status Head::ReplaySamplesRecord(std::string_view record, WalReplay& r) {
+  std::vector<wal::RefSample>& samples = r.samples;
+  samples.clear();
+  STRATA_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
+  const RefTable& refs = r.refs;
+  const int64_t min_valid = r.min_valid, max_valid = r.max_valid;
+  const size_t num_workers = r.num_workers;
+  std::vector<std::vector<ReplaySample>>& batches = r.batches;
+  // A million refs do not fit any cache: look a few samples ahead.
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < std::min(kAhead, samples.size()); ++i) refs.Prefetch(samples[i].ref);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (i + kAhead < samples.size()) refs.Prefetch(samples[i + kAhead].ref);
+    const wal::RefSample& smp = samples[i];
+    const RefTarget* to = refs.Find(smp.ref);
+    if (to == nullptr) {
+      ++r.stats->unknown_series_refs;
+      continue;
+    }
+    // Older than the head (in a block) or in a mapped chunk.
+    if (smp.t < min_valid || smp.t <= to->mapped_max) continue;
+    if (smp.t > max_valid) {
+      ++r.stats->samples_too_new;
+      continue;
+    }
+    batches[to->series->ref % num_workers].push_back({to->series, smp.t, smp.v});
+  }
+  for (size_t i = 0; i < num_workers; ++i) {
+    if (batches[i].size() < 4096) continue;
+    r.workers[i]->Push(std::move(batches[i]));
+    batches[i] = {};
+  }
+  return absl::OkStatus();
+}
+
+Status Head::ReplayTombstonesRecord(std::string_view record, WalReplay& r) {
+  r.tombs.clear();
+  STRATA_RETURN_IF_ERROR(wal::DecodeTombstones(record, &r.tombs));
+  MutexLock lock(&meta_mu_);
+  auto next = std::make_shared<Tombstones>(*tombstones_);
+  for (const wal::Tombstone& t : r.tombs) {
+    if (const RefTarget* to = r.refs.Find(t.ref); to != nullptr) {
+      next->Add(to->series->ref, {t.mint, t.maxt});
+    }
+  }
+  tombstones_ = std::move(next);
+  return absl::OkStatus();
+}
+
+void Head::FinishReplayWorkers(WalReplay& r) {
+  for (size_t i = 0; i < r.num_workers; ++i) {
+    if (!r.batches[i].empty()) r.workers[i]->Push(std::move(r.batches[i]));
+    r.workers[i]->Finish();
+    r.stats->samples += r.workers[i]->applied();
+    r.stats->samples_refused += r.workers[i]->refused();
+  }
+}
+
+Status Head::EndWalReplay(Status replayed, const wal::ReplayStats& wstats, HeadReplayStats* stats) {
+  if (absl::IsNotFound(replayed)) return absl::OkStatus();  // a new directory
+  if (!absl::IsDataLoss(replayed) || !wstats.damage.has_value()) {
+    return Annotate(replayed, "replay WAL");
+  }
+  // Prometheus' repair: what precedes the damage is in the head now; the
+  // rest of the WAL cannot be read, so it goes (or, read-only, stays).
+  if (options_.read_only) {
+    stats->wal_damage = StrCat(replayed.message(), "; later records not read");
     return absl::OkStatus();
   }
-  return Annotate(replayed, "replay WAL");
+  const std::string wal_dir = JoinPath(dir_, kWalDir);
+  STRATA_RETURN_IF_ERROR(Annotate(wal::Repair(env_, wal_dir, *wstats.damage), "repair WAL"));
+  stats->wal_damage = StrCat(replayed.message(), "; WAL cut at segment ", wstats.damage->segment,
+                             " offset ", wstats.damage->offset);
+  return absl::OkStatus();
 }
 
 void Head::AttachMappedLocked(Series& s, std::vector<MappedChunk> chunks) {

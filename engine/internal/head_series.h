@@ -2,10 +2,12 @@
 // live; shared by head.cc, head_append.cc and head_wal.cc and by nothing
 // else.
 //
-// Thread-safety: a series' fields are guarded by its own spin lock `mu`,
-// except `ref` and `labels`, which are constant while the series
-// is live (a holder of `pending` may read them without the lock), and
-// `logged`, which is atomic. Lock order: hash stripe, ref stripe, series.
+// Thread-safety: a series' fields are guarded by its own spin lock `mu`
+// (ABSL_GUARDED_BY; Head::LockOf(s) names it in the head's annotations),
+// except `ref` and `labels`, which are constant while the series is live
+// (a holder of `pending`, or of the stripe lock it was found under, may
+// read them without the lock), `slot`, constant, and `logged`, which is
+// atomic. Lock order: hash stripe, ref stripe, series.
 #ifndef STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 #define STRATA_ENGINE_INTERNAL_HEAD_SERIES_H_
 
@@ -63,23 +65,27 @@ struct alignas(64) Head::Series {
     std::vector<RamChunk> in_memory;  // by time
     std::vector<OooSample> ooo;       // sorted by t
   };
-  Rare& rare() {
+  Rare& rare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (rare_ == nullptr) rare_ = std::make_unique<Rare>();
     return *rare_;
   }
-  const std::vector<RamChunk>& in_memory() const { return rare_ ? rare_->in_memory : kNoRam; }
-  const std::vector<OooSample>& ooo() const { return rare_ ? rare_->ooo : kNoOoo; }
+  const std::vector<RamChunk>& in_memory() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return rare_ ? rare_->in_memory : kNoRam;
+  }
+  const std::vector<OooSample>& ooo() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return rare_ ? rare_->ooo : kNoOoo;
+  }
   // Frees the Rare part once it is empty again.
-  void TrimRare() {
+  void TrimRare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (rare_ != nullptr && rare_->in_memory.empty() && rare_->ooo.empty()) rare_.reset();
   }
 
-  bool Empty() const {
+  bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     return mapped.empty() && in_memory().empty() && ooo().empty() &&
            !(open.has_value() && open->num_samples() > 0);
   }
   // The oldest sample's timestamp, INT64_MAX if none.
-  int64_t MinTime() const {
+  int64_t MinTime() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     int64_t t = INT64_MAX;
     if (!mapped.empty()) t = mapped.front().min_time_ms;
     if (!in_memory().empty()) t = std::min(t, in_memory().front().min_time_ms);
@@ -91,12 +97,12 @@ struct alignas(64) Head::Series {
   // The handle appenders get for this series (SeriesPool::Find).
   uint64_t handle() const { return (static_cast<uint64_t>(slot) + 1) << 32 | (ref & 0xffffffff); }
 
-  // Makes a free series the live series `r` (REQUIRES: mu held), and back.
-  void Start(uint64_t r, index::Labels l) {
+  // Makes a free series the live series `r`, and back.
+  void Start(uint64_t r, index::Labels l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     ref = r;
     labels = std::move(l);
   }
-  void Clear() {
+  void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     ref = 0;
     labels = {};
     mapped = {};
@@ -117,23 +123,27 @@ struct alignas(64) Head::Series {
   // need no new one).
   std::atomic<bool> logged{false};
   // Appenders holding this series; it is not removed while > 0.
-  int32_t pending = 0;
-  uint32_t slot = 0;             // in the SeriesPool; constant
-  uint64_t ref = 0;              // 0 while free
-  int64_t max_time = INT64_MIN;  // of the in-order samples
-  uint64_t last_bits = 0;        // value of the sample at max_time
-  int64_t next_at = INT64_MIN;   // cut the open chunk at or after this
-  int64_t open_min_time = 0;
-  std::optional<compression::XorChunk> open;
+  int32_t pending ABSL_GUARDED_BY(mu) = 0;
+  uint32_t slot = 0;  // in the SeriesPool; constant
+  // 0 while free. Written under mu (Start, Clear), read without it (see
+  // the file comment), so not annotated.
+  uint64_t ref = 0;
+  int64_t max_time ABSL_GUARDED_BY(mu) = INT64_MIN;  // of the in-order samples
+  uint64_t last_bits ABSL_GUARDED_BY(mu) = 0;        // value of the sample at max_time
+  int64_t next_at ABSL_GUARDED_BY(mu) = INT64_MIN;   // cut the open chunk at or after this
+  int64_t open_min_time ABSL_GUARDED_BY(mu) = 0;
+  std::optional<compression::XorChunk> open ABSL_GUARDED_BY(mu);
 
-  index::Labels labels;
-  std::vector<MappedChunk> mapped;  // by time
-  std::unique_ptr<Rare> rare_;      // null for almost every series
+  index::Labels labels;                                 // as `ref`
+  std::vector<MappedChunk> mapped ABSL_GUARDED_BY(mu);  // by time
+  std::unique_ptr<Rare> rare_ ABSL_GUARDED_BY(mu);      // null for almost every series
 
  private:
   static inline const std::vector<RamChunk> kNoRam;
   static inline const std::vector<OooSample> kNoOoo;
 };
+
+inline SpinLock& Head::LockOf(const Series& s) ABSL_LOCK_RETURNED(s.mu) { return s.mu; }
 
 // Asks for the two cache lines of `s` that an append reads (see above).
 inline void PrefetchForAppend(const Head::Series* s) {
@@ -152,6 +162,17 @@ inline void PrefetchForAppend(const Head::Series* s) {
 // A handle is slot + 1 in the upper and the ref's lower 32 bits in the
 // lower half: what an appender passes back to find the series in two
 // loads, and non-zero.
+// Asks for the open chunk of `s` (its header and its tail), which the
+// caller will append to. Reads `open` without the lock, so not analysed: a
+// stale answer costs a wasted prefetch, nothing else. REQUIRES: the caller
+// is the only one changing `s.open` (a WAL replay worker with its series).
+inline void PrefetchOpenChunk(const Head::Series* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (const auto& open = s->open; open.has_value()) {
+    __builtin_prefetch(open->header_address(), 1);
+    __builtin_prefetch(open->tail_address(), 1);
+  }
+}
+
 class SeriesPool {
  public:
   SeriesPool() {
