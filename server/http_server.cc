@@ -72,12 +72,13 @@ class HttpServer::Impl {
                         : nullptr),
         budget_(options.budget != nullptr ? *options.budget : *own_budget_),
         ioc_(std::make_unique<net::io_context>()),
-        accept_strand_(net::make_strand(*ioc_)) {}
+        accept_strand_(std::in_place, net::make_strand(*ioc_)) {}
   ~Impl() {
     Shutdown(absl::ZeroDuration());
     // The acceptor needs its io_context; pending handlers own sessions,
     // whose destructors use this object: destroy both while it is whole.
     acceptor_.reset();
+    accept_strand_.reset();  // uses the io_context's services
     ioc_.reset();
   }
 
@@ -120,7 +121,8 @@ class HttpServer::Impl {
   const std::unique_ptr<InflightBudget> own_budget_;  // when options.budget is null
   InflightBudget& budget_;
   std::unique_ptr<net::io_context> ioc_;
-  net::strand<net::io_context::executor_type> accept_strand_;  // the acceptor's ops
+  // The acceptor's ops; optional so that it goes before the io_context.
+  std::optional<net::strand<net::io_context::executor_type>> accept_strand_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<WorkPool> ingest_pool_;
   std::unique_ptr<WorkPool> query_pool_;
@@ -561,7 +563,7 @@ void HttpServer::Impl::SessionEnded() {
   cv_.SignalAll();
   if (accept_paused_ && active_ < options_.max_connections && !stopping()) {
     accept_paused_ = false;
-    net::post(accept_strand_, [this] { Accept(); });
+    net::post(*accept_strand_, [this] { Accept(); });
   }
 }
 
@@ -594,7 +596,7 @@ Status HttpServer::Impl::Start() {
       .threads = options_.query_pool.threads,
       .max_queue_wait = options_.query_pool.max_queue_wait,
   });
-  net::post(accept_strand_, [this] { Accept(); });
+  net::post(*accept_strand_, [this] { Accept(); });
   const int n = std::max(1, options_.threads);
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this] {
@@ -619,7 +621,7 @@ void HttpServer::Impl::Accept() {
   if (stopping() || acceptor_ == nullptr || !acceptor_->is_open()) return;
   acceptor_->async_accept(
       net::make_strand(*ioc_),
-      net::bind_executor(accept_strand_, [this](beast::error_code ec, tcp::socket s) {
+      net::bind_executor(*accept_strand_, [this](beast::error_code ec, tcp::socket s) {
         if (stopping()) return;
         if (ec == net::error::operation_aborted) return;
         if (!ec) {
@@ -663,7 +665,7 @@ void HttpServer::Impl::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   stopping_.store(true, std::memory_order_release);
   if (acceptor_ != nullptr) {
-    net::post(accept_strand_, [this] {
+    net::post(*accept_strand_, [this] {
       beast::error_code ec;
       acceptor_->close(ec);
     });
