@@ -6,15 +6,16 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  cmake g++ ninja-build pkg-config ccache
+  cmake g++ ninja-build pkg-config
   # libraries (DESIGN.md §7)
   libabsl-dev libxxhash-dev libsnappy-dev libzstd-dev liblz4-dev
   libprotobuf-dev protobuf-compiler libre2-dev libboost-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
-  # CI checks (scripts/lint.sh, scripts/tidy.sh)
-  clang-format clang-tidy
+  # CI checks (scripts/lint.sh, scripts/tidy.sh); ccache, which the build
+  # scripts use as compiler launcher when it is there
+  clang-format clang-tidy ccache
   # test peers
   prometheus victoria-metrics prometheus-node-exporter
   # tools used by tests and scripts
