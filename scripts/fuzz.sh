@@ -1,30 +1,52 @@
 #!/usr/bin/env bash
-# Builds every libFuzzer target with clang (+ASan/UBSan) into build-fuzz/
-# and runs each for SECONDS seconds (default 30), starting from the seeds
-# in fuzz/corpus/<target>/. A crash fails the script and leaves the input
-# in build-fuzz/crashes/<target>/; turn it into a test.
+# Builds every libFuzzer target (clang, ASan+UBSan) into build-asan/, the
+# directory scripts/sanitize.sh address shares, and runs each for SECONDS
+# seconds (default 30), JOBS at a time (default: one per core), starting
+# from the seeds in fuzz/corpus/<target>/. A crash fails the script and
+# leaves the input in build-asan/crashes/<target>/; turn it into a test
+# (add it to the corpus).
+#
+#   scripts/fuzz.sh [SECONDS [JOBS]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
+jobs="${2:-$(nproc)}"
 ./scripts/setup.sh
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSTRATA_WERROR=ON -DSTRATA_FUZZ=ON -DSTRATA_SANITIZE="address,undefined" \
-  -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz
-status=0
-for fuzzer in build-fuzz/bin/*_fuzzer; do
-  name=$(basename "$fuzzer" _fuzzer)
-  work="build-fuzz/corpus/$name"
-  crashes="build-fuzz/crashes/$name"
+. scripts/configure.sh
+strata_configure_asan
+cmake --build build-asan --target fuzzers
+out=build-asan/fuzz
+mkdir -p "$out"
+
+# fuzz_one <binary>: runs one target; its log is $out/<name>.log.
+fuzz_one() {
+  local name
+  name=$(basename "$1" _fuzzer)
+  local work="$out/corpus/$name" crashes="build-asan/crashes/$name"
   mkdir -p "$work" "$crashes"
-  echo "fuzz: $name for ${seconds}s"
-  if ! "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/" \
-      "$work" "fuzz/corpus/$name" >"build-fuzz/$name.log" 2>&1; then
+  if ! "$1" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$crashes/" \
+      "$work" "fuzz/corpus/$name" >"$out/$name.log" 2>&1; then
     echo "fuzz: $name FAILED; the input is in $crashes/" >&2
-    tail -50 "build-fuzz/$name.log" >&2
-    status=1
-  else
-    grep -E "^stat::number_of_executed_units" "build-fuzz/$name.log" || true
+    tail -50 "$out/$name.log" >&2
+    return 1
   fi
+  echo "fuzz: $name $(grep -E '^stat::number_of_executed_units' "$out/$name.log" | awk '{print $2}') runs in ${seconds}s"
+}
+
+fuzzers=(build-asan/bin/*_fuzzer)
+echo "fuzz: ${#fuzzers[@]} targets, ${seconds}s each, $jobs at a time"
+status=0
+running=0
+for fuzzer in "${fuzzers[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$fuzzer" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
 done
 exit $status

@@ -2,7 +2,18 @@
 # Sanitizer builds (docs/development.md, "ThreadSanitizer ..."). Extra arguments go
 # to ctest.
 #
-#   scripts/sanitize.sh [address]  the whole suite under ASan+UBSan, in build-asan/
+#   scripts/sanitize.sh [address]  the suite under ASan+UBSan, in build-asan/: a
+#                                  clang build that also makes the fuzzers
+#                                  (scripts/fuzz.sh runs them from the same
+#                                  directory) and checks -Wthread-safety. The
+#                                  tests that start the real Prometheus,
+#                                  promtool or node_exporter (label `interop`)
+#                                  and the embedding/install checks (labels
+#                                  `embedding`, `install`: the doc's example, each
+#                                  public header alone, `cmake --install` plus an
+#                                  outside project) run once, in the plain build
+#                                  (scripts/test.sh), not again here; so do the
+#                                  tests labelled `no_sanitizer`.
 #   scripts/sanitize.sh thread     the concurrency tests under TSan, in build-tsan/:
 #                                  every test labelled `concurrency` (strata_test
 #                                  LABELS), plus the threaded module binaries
@@ -13,22 +24,25 @@ cd "$(dirname "$0")/.."
 kind="${1:-address}"
 [ $# -gt 0 ] && shift
 case "$kind" in
-  address) sanitize="address,undefined"; dir=build-asan ;;
-  thread) sanitize="thread"; dir=build-tsan ;;
+  address | thread) ;;
   *) echo "usage: scripts/sanitize.sh [address|thread] [ctest args]" >&2; exit 2 ;;
 esac
 ./scripts/setup.sh
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=ON \
-  -DSTRATA_SANITIZE="$sanitize" -DSTRATA_BUILD_BENCH=OFF >/dev/null
+. scripts/configure.sh
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 if [ "$kind" = address ]; then
-  cmake --build "$dir"
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j"$(nproc)" -LE no_sanitizer "$@"
+  strata_configure_asan
+  cmake --build build-asan
+  ctest --test-dir build-asan --output-on-failure --timeout 900 -j"$(nproc)" \
+    -LE 'no_sanitizer|interop|embedding|install' "$@"
   exit 0
 fi
+
+dir=build-tsan
+strata_configure "$dir" -DSTRATA_SANITIZE=thread -DSTRATA_BUILD_BENCH=OFF
 
 # Test binaries that start threads but are not (yet) labelled `concurrency`,
 # run whole under TSan: the WAL writer's group commit and interval flusher,

@@ -14,6 +14,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
+  # CI checks (scripts/lint.sh, scripts/tidy.sh); ccache, which the build
+  # scripts use as compiler launcher when it is there
+  clang-format clang-tidy ccache
   # test peers
   prometheus victoria-metrics prometheus-node-exporter
   # tools used by tests and scripts

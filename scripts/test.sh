@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=ON >/dev/null
+. scripts/configure.sh
+strata_configure build
 cmake --build build
 ctest --test-dir build --output-on-failure --timeout 600 -j"$(nproc)" "$@"

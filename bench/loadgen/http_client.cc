@@ -102,7 +102,10 @@ StatusOr<HttpResponse> HttpClient::RoundTrip(std::string_view request) {
     if (colon == std::string::npos) continue;
     const std::string name = absl::AsciiStrToLower(ToAbsl(std::string_view(line).substr(0, colon)));
     std::string value(absl::StripAsciiWhitespace(ToAbsl(std::string_view(line).substr(colon + 1))));
-    if (name == "content-length") absl::SimpleAtoi(value, &content_length);
+    if (name == "content-length" &&
+        (!absl::SimpleAtoi(value, &content_length) || content_length < 0)) {
+      return absl::DataLossError(StrCat("bad Content-Length: ", value));
+    }
     if (name == "transfer-encoding") chunked = absl::AsciiStrToLower(value) == "chunked";
     if (name == "connection") close = absl::AsciiStrToLower(value) == "close";
   }

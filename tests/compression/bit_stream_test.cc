@@ -74,6 +74,7 @@ TEST(BitStreamTest, CopiesMovesAndResetsKeepTheirOwnBits) {
   EXPECT_EQ(b.bytes().substr(0, original.size()), original);
 
   BitWriter c = std::move(b);
+  // NOLINTNEXTLINE(bugprone-use-after-move): the moved-from state is the test.
   EXPECT_EQ(b.bit_length(), 0u);
   EXPECT_TRUE(b.bytes().empty());
   b.WriteBits(0b101, 3);
