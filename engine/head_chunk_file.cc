@@ -5,6 +5,7 @@
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "compression/byte_order.h"
+#include "compression/chunk_encoding.h"
 #include "compression/crc32c.h"
 #include "compression/varint.h"
 #include "engine/filenames.h"
@@ -65,6 +66,12 @@ StatusOr<size_t> DecodeHeadChunk(std::string_view rest, HeadChunk* out) {
   const uint32_t want = compression::LoadBE32(p + body + len);
   if (compression::crc32c::Value(p, body + len) != want) {
     return absl::DataLossError("chunk checksum mismatch");
+  }
+  // A byte Prometheus defines no encoding for is damage wherever the chunk
+  // is read (replay, a read by reference, the offline tools), so that what
+  // replay keeps always reads back.
+  if (!compression::IsKnownChunkEncoding(static_cast<compression::ChunkEncoding>(p[24]))) {
+    return absl::DataLossError(StrCat("unknown chunk encoding ", static_cast<int>(p[24])));
   }
   out->series_ref = compression::LoadBE64(p);
   out->min_time_ms = static_cast<int64_t>(compression::LoadBE64(p + 8));

@@ -179,10 +179,6 @@ StatusOr<PinnedChunk> HeadChunkStore::Read(uint64_t ref) const {
   if (*size == 0) {
     return absl::DataLossError(StrCat(where(), ": chunk reference into the file's zero padding"));
   }
-  if (!compression::IsKnownChunkEncoding(chunk.chunk.encoding)) {
-    return absl::DataLossError(
-        StrCat(where(), ": unknown chunk encoding ", static_cast<int>(chunk.chunk.encoding)));
-  }
   return PinnedChunk{chunk.chunk, chunk.min_time_ms, chunk.max_time_ms, chunk.series_ref,
                      std::move(pin)};
 }
