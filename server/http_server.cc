@@ -190,8 +190,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session>,
   }
   void Abort(std::string_view reason) override {
     if (!stream_begun_) return;
-    std::fprintf(stderr, "level=warn msg=\"streamed answer aborted\" remote=%s reason=\"%.*s\"\n",
-                 remote_.c_str(), static_cast<int>(reason.size()), reason.data());
+    log::Warn("streamed answer aborted", {{"remote", remote_}, {"reason", reason}});
     stream_failed_ = true;  // Finish closes without the last chunk
   }
   Status Write(std::string_view data) override {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "base/check.h"
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "compression/byte_order.h"
@@ -22,29 +23,6 @@
 
 namespace strata::wal {
 namespace {
-
-// A logfmt value, quoted when it needs to be.
-std::string Quote(std::string_view v) {
-  if (!v.empty() && v.find_first_of(" \"=\\\n") == std::string_view::npos) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c == '\n' ? ' ' : c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-// One logfmt line on stderr, as `strata serve` logs (tools/serve.cc).
-void LogLine(std::string_view level, std::string_view msg,
-             std::initializer_list<std::pair<std::string_view, std::string>> kv) {
-  std::string line =
-      StrCat("ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-             " level=", level, " component=wal msg=", Quote(msg));
-  for (const auto& [k, v] : kv) StrAppend(&line, " ", k, "=", Quote(v));
-  line.push_back('\n');
-  std::fputs(line.c_str(), stderr);
-}
 
 // Splits bytes that Writer::FrameRecord() framed, starting at `offset` of
 // a segment, back into records: (payload as framed, snappy flag). The
@@ -501,8 +479,8 @@ void Writer::EnterFailed(const Status& sync_error, const GroupStart& start) {
                           "); writes are refused until the ", rewrite_.size(),
                           " bytes logged since the last good fsync are rewritten to a new segment");
   failure_ = absl::UnavailableError(failure_cause_);
-  LogLine("error", "WAL fsync failed; refusing writes until the unsynced records are rewritten",
-          {{"segment", path}, {"err", std::string(sync_error.message())}});
+  log::Error("WAL fsync failed; refusing writes until the unsynced records are rewritten",
+             {{"component", "wal"}, {"segment", path}, {"err", sync_error}});
 }
 
 Status Writer::Rewrite() {
@@ -519,15 +497,15 @@ Status Writer::Rewrite() {
     dirty_ = false;
     failure_ = absl::UnavailableError(
         StrCat(failure_cause_, "; rewriting to ", path, " failed too (", s.message(), ")"));
-    LogLine("error", "WAL rewrite after a failed fsync failed; still refusing writes",
-            {{"segment", path}, {"err", std::string(s.message())}});
+    log::Error("WAL rewrite after a failed fsync failed; still refusing writes",
+               {{"component", "wal"}, {"segment", path}, {"err", s}});
     return failure_;
   }
   failure_ = absl::OkStatus();
   rewrite_.clear();
   ++leader_recoveries_;
-  LogLine("info", "WAL recovered from a failed fsync: unsynced records rewritten and synced",
-          {{"segment", path}, {"records", StrCat(records)}});
+  log::Info("WAL recovered from a failed fsync: unsynced records rewritten and synced",
+            {{"component", "wal"}, {"segment", path}, {"records", records}});
   return absl::OkStatus();
 }
 
