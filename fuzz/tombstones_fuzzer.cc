@@ -34,7 +34,7 @@ void CheckIntervals(const Intervals& ivs, int64_t probe) {
       std::abort();
     }
     contains |= list[i].Contains(probe);
-    covers |= list[i].min_time_ms <= probe && probe + 1 <= list[i].max_time_ms;
+    covers |= probe < INT64_MAX && list[i].min_time_ms <= probe && probe + 1 <= list[i].max_time_ms;
   }
   if (ivs.Contains(probe) != contains) std::abort();
   if (probe < INT64_MAX && ivs.Covers(probe, probe + 1) != covers) std::abort();
