@@ -19,6 +19,7 @@
 #include "engine/db_impl.h"
 #include "engine/filenames.h"
 #include "strata/db.h"
+#include "tests/engine/acknowledged_scrapes.h"
 #include "tests/testing/fault_env.h"
 #include "tests/testing/process.h"
 #include "wal/records.h"
@@ -29,15 +30,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr int kSeries = 10;
-constexpr int64_t kStep = 15'000;
-constexpr int64_t kFirstTs = 1'700'000'000'000;
-
-using Data = std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>>;
-
-double ValueAt(int series, int64_t t) { return series * 1e6 + static_cast<double>(t / kStep); }
-
-std::string Instance(int s) { return StrCat("host-", s); }
+using testing::Data;
+using testing::Instance;
+using testing::kFirstTs;
+using testing::kSeries;
+using testing::kStep;
+using testing::ValueAt;
 
 class DBFsyncTest : public ::testing::Test {
  protected:
@@ -59,42 +57,8 @@ class DBFsyncTest : public ::testing::Test {
     db_ = std::move(*db);
   }
 
-  // Appends one scrape at `t` and commits it; records it in want_ if the
-  // commit succeeds.
-  Status Scrape(Appender& app, int64_t t) {
-    for (int s = 0; s < kSeries; ++s) {
-      const std::string inst = Instance(s);
-      StatusOr<SeriesRef> ref = app.Append(
-          {{"__name__", "fsync_metric"}, {"instance", inst}, {"job", "fsync"}}, t, ValueAt(s, t));
-      if (!ref.ok()) return ref.status();
-    }
-    Status s = app.Commit();
-    if (s.ok()) {
-      for (int i = 0; i < kSeries; ++i) {
-        want_[Instance(i)].emplace_back(t, std::bit_cast<uint64_t>(ValueAt(i, t)));
-      }
-    }
-    return s;
-  }
-
-  Data Query() {
-    Data got;
-    StatusOr<std::unique_ptr<Querier>> q = db_->NewQuerier(INT64_MIN, INT64_MAX);
-    EXPECT_TRUE(q.ok()) << q.status();
-    if (!q.ok()) return got;
-    const std::vector<LabelMatcher> m = {{LabelMatcher::Type::kEqual, "job", "fsync"}};
-    StatusOr<std::unique_ptr<SeriesSet>> set = (*q)->Select(m);
-    EXPECT_TRUE(set.ok()) << set.status();
-    if (!set.ok()) return got;
-    while ((*set)->Next()) {
-      auto& out = got[(*set)->labels()[1].value];
-      std::unique_ptr<SeriesIterator> it = (*set)->NewIterator();
-      while (it->Next()) out.emplace_back(it->timestamp_ms(), std::bit_cast<uint64_t>(it->value()));
-      EXPECT_TRUE(it->status().ok()) << it->status();
-    }
-    EXPECT_TRUE((*set)->status().ok()) << (*set)->status();
-    return got;
-  }
+  Status Scrape(Appender& app, int64_t t) { return scrapes_.Scrape(app, t); }
+  Data Query() { return scrapes_.Query(*db_); }
 
   // The machine loses power: nothing the DB does afterwards reaches the
   // disk, and whatever was not synced is gone.
@@ -109,7 +73,8 @@ class DBFsyncTest : public ::testing::Test {
   testing::FaultEnv env_{*Env::Default()};
   std::string dir_;
   std::unique_ptr<DBImpl> db_;
-  Data want_;
+  testing::AcknowledgedScrapes scrapes_{"fsync_metric", "fsync"};
+  Data& want_ = scrapes_.want();
 };
 
 TEST_F(DBFsyncTest, CommitFailsWithUnavailableWhileTheWalIsFailedAndNothingAcknowledgedIsLost) {
