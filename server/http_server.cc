@@ -684,6 +684,10 @@ void HttpServer::Impl::Shutdown(absl::Duration grace) {
     while (active_ > 0 && absl::Now() < deadline) {
       cv_.WaitWithTimeout(&mu_, deadline - absl::Now());
     }
+    if (active_ > 0) {
+      log::Warn("HTTP connections still open after the shutdown grace period; closing them",
+                {{"connections", active_}, {"grace", absl::FormatDuration(grace)}});
+    }
   }
   // What is still open after the grace period is cut off; handlers that
   // stream then fail their next write, and the pools can finish.
